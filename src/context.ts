@@ -1,0 +1,73 @@
+/**
+ * Pinning contexts: the per-unit-of-work state (pins, sticky replica choices) and the scoped
+ * overrides of `withPrimary` / `withUnpinnedReplica`, carried by one `AsyncLocalStorage` per pindb
+ * instance.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/** A pin on one DB set inside a context. */
+export interface Pin {
+  /** Pinned in this unit of work (gets a fresh expiry when carried on), as opposed to carried in. */
+  newly: boolean
+  /** For a carried pin: its expiry (epoch ms), kept unchanged when carried on. */
+  carriedExpiresAt?: number
+  /** Replication position of the set's primary after this unit of work's (or the carrier's) last write. */
+  position?: string
+  /** A write committed after `position` was taken: reads of the set go to the primary until the position is refreshed. */
+  positionPending?: boolean
+}
+
+/** @internal Mutable state of one unit of work. Never shared between contexts. */
+export class PinContext {
+  /** DB set → pin. */
+  readonly pins = new Map<string, Pin>()
+  /** DB set → replica alias chosen for this context (sticky: monotonic reads). */
+  readonly chosenReplicas = new Map<string, string>()
+
+  clear(): void {
+    this.pins.clear()
+    this.chosenReplicas.clear()
+  }
+}
+
+/** @internal One `withPrimary` / `withUnpinnedReplica` scope; an immutable linked list, innermost first. */
+export interface Override {
+  readonly set: string
+  readonly kind: 'primary' | 'replica'
+  readonly parent: Override | undefined
+}
+
+/** @internal What the AsyncLocalStorage holds: the unit of work (if any) and the active overrides. */
+export interface Scope {
+  readonly ctx: PinContext | undefined
+  readonly overrides: Override | undefined
+}
+
+/** @internal The innermost override for a set, if any. */
+export function findOverride(overrides: Override | undefined, set: string): Override | undefined {
+  for (let o = overrides; o !== undefined; o = o.parent) if (o.set === set) return o
+  return undefined
+}
+
+/** @internal Per-instance context storage. */
+export class ContextStore {
+  readonly #als = new AsyncLocalStorage<Scope>()
+
+  /** The current scope, or undefined outside any context and override. */
+  current(): Scope | undefined {
+    return this.#als.getStore()
+  }
+
+  /** Runs `fn` in a fresh unit of work. */
+  runFresh<T>(ctx: PinContext, fn: () => T): T {
+    return this.#als.run({ ctx, overrides: undefined }, fn)
+  }
+
+  /** Runs `fn` with one more override, in the current unit of work (if any). */
+  runWithOverride<T>(set: string, kind: Override['kind'], fn: () => T): T {
+    const scope = this.#als.getStore()
+    return this.#als.run({ ctx: scope?.ctx, overrides: { set, kind, parent: scope?.overrides } }, fn)
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * `pindb/pg`: a routed drop-in for node-postgres's `pg.Pool`.
+ *
+ * @module
+ */
+export { createPgPool, PinDbPgPool, type PgPoolOptions } from './pool.js'
+export { PinDbPgClient } from './client.js'
+export type { PgModuleLike, PgPoolLike, PgPoolClientLike, PgQueryConfig, PgQueryResult, PgCallback } from './types.js'
