@@ -10,7 +10,7 @@ import { RoutedSession } from '../adapter/routed-session.js'
 import { PinDbError } from '../errors.js'
 import type { PinDbPgPool } from './pool.js'
 import { queryArgs, settle } from './query-args.js'
-import type { PgPoolClientLike, PgQueryConfig, PgQueryResult } from './types.js'
+import type { PgCallback, PgPoolClientLike, PgQueryConfig, PgQueryResult, PgSubmittable } from './types.js'
 
 const FORWARDED = ['error', 'notice', 'notification'] as const
 
@@ -40,7 +40,11 @@ export class PinDbPgClient extends EventEmitter {
     return this.#session.anchoredTo
   }
 
-  /** Runs a statement: `query(text, values?, callback?)`, `query(config, callback?)` or `query(submittable)`. */
+  /** Runs a statement: `query(text, values?, callback?)`, `query(config, callback?)` or `query(submittable)` (returned as given). */
+  query<S extends PgSubmittable>(submittable: S): S
+  query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, values?: unknown[]): Promise<R>
+  query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, callback: PgCallback<R>): undefined
+  query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, values: unknown[] | undefined, callback: PgCallback<R>): undefined
   query(...args: unknown[]): unknown {
     const { query, values, callback } = queryArgs(args)
     if (this.#session.released) {

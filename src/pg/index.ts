@@ -5,4 +5,4 @@
  */
 export { createPgPool, PinDbPgPool, type PgPoolOptions } from './pool.js'
 export { PinDbPgClient } from './client.js'
-export type { PgModuleLike, PgPoolLike, PgPoolClientLike, PgQueryConfig, PgQueryResult, PgCallback } from './types.js'
+export type { PgModuleLike, PgPoolLike, PgPoolClientLike, PgQueryConfig, PgQueryResult, PgCallback, PgSubmittable } from './types.js'

@@ -16,7 +16,7 @@ import { ReplicaMonitor, type MonitorOptions } from '../monitor/replica-monitor.
 import { pgProbe } from './probe.js'
 import { PinDbPgClient } from './client.js'
 import { queryArgs, settle } from './query-args.js'
-import type { PgModuleLike, PgPoolLike, PgQueryConfig, PgQueryResult } from './types.js'
+import type { PgCallback, PgModuleLike, PgPoolLike, PgQueryConfig, PgQueryResult } from './types.js'
 
 /** Options of {@link createPgPool}. */
 export interface PgPoolOptions {
@@ -121,6 +121,9 @@ export class PinDbPgPool extends EventEmitter {
   }
 
   /** Runs a statement on the routed server: `query(text, values?, callback?)` or `query(config, callback?)`. */
+  query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, values?: unknown[]): Promise<R>
+  query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, callback: PgCallback<R>): undefined
+  query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, values: unknown[] | undefined, callback: PgCallback<R>): undefined
   query(...args: unknown[]): Promise<PgQueryResult> | undefined {
     const { query, values, callback } = queryArgs(args)
     return settle(this.#run(query, values), callback)

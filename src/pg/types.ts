@@ -22,6 +22,12 @@ export interface PgQueryConfig {
   [key: string]: unknown
 }
 
+/** A Submittable such as pg-cursor's `Cursor` or pg-query-stream's `QueryStream`. */
+export interface PgSubmittable {
+  text: string
+  submit(connection: unknown): void
+}
+
 /** Node-style callback. */
 export type PgCallback<T> = (err: Error | undefined | null, result: T) => void
 

@@ -3,7 +3,7 @@
  * the one with `recovery_min_apply_delay`). Every assertion about routing checks which server
  * really ran the statement (`inet_server_port()`), never a mock.
  */
-import { Kysely, PostgresDialect, sql as ksql } from 'kysely'
+import { Kysely, PostgresDialect, sql as ksql, type Generated } from 'kysely'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { sql as dsql } from 'drizzle-orm'
 import pg from 'pg'
@@ -224,16 +224,19 @@ describe('checked-out clients', () => {
         expect(((await client.query('EXECUTE one_row')) as { rows: unknown[] }).rows).toEqual([{ x: 1 }])
         const named = { name: 'pindb-named', text: 'SELECT $1::int + 1 AS y, inet_server_port() AS port', values: [41] }
         expect(((await client.query(named)) as { rows: unknown[] }).rows).toEqual([{ y: 42, port: PRIMARY }]) // anchored by PREPARE
+        expect(pindb.isPinned('default')).toBe(true) // EXECUTE may run a write: it counts as one
       } finally {
         client.release()
       }
+    })
+    await pindb.run(async () => {
       const reader = await pool.connect()
       try {
-        const cursor = reader.query(new Cursor('SELECT g, inet_server_port() AS port FROM generate_series(1, 5) g')) as Cursor
+        const cursor = reader.query(new Cursor<{ g: number; port: number }>('SELECT g, inet_server_port() AS port FROM generate_series(1, 5) g'))
         const rows = await cursor.read(10)
         await cursor.close()
-        expect(rows.map((r: { g: number }) => r.g)).toEqual([1, 2, 3, 4, 5])
-        expect(new Set(rows.map((r: { port: number }) => r.port))).toEqual(new Set([R1]))
+        expect(rows.map((r) => r.g)).toEqual([1, 2, 3, 4, 5])
+        expect(new Set(rows.map((r) => r.port))).toEqual(new Set([R1]))
       } finally {
         reader.release()
       }
@@ -303,7 +306,7 @@ describe('failover', () => {
 describe('ORMs use the routed pool unchanged', () => {
   it('(f) Kysely PostgresDialect: reads on replicas, writes and transactions on the primary', async () => {
     const { pindb, pool } = setup()
-    const db = new Kysely<{ pg_notes: { id: number; body: string } }>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<{ pg_notes: { id: Generated<number>; body: string } }>({ dialect: new PostgresDialect({ pool }) })
     await pindb.run(async () => {
       const read = await db.selectFrom('pg_notes').select(ksql<number>`inet_server_port()`.as('port')).limit(1).executeTakeFirst()
       expect(read?.port).toBe(R1)

@@ -1,0 +1,529 @@
+#!/usr/bin/env node
+/**
+ * Routed pool vs raw pg.Pool vs pgpool-II — one process, the same servers (the project's test bed).
+ *
+ *   npm run build && node bench/pg-routing.bench.mjs
+ *
+ * Needs the PostgreSQL test bed (`bash scripts/testbed.sh start pg`). pgpool-II is started with
+ * `bash scripts/testbed.sh start pgpool` when it is not up, and stopped at the end only if this
+ * script started it. `dist/` is rebuilt first when it is missing or older than `src/` (pass
+ * `--no-build` to skip that check).
+ *
+ * Part 1, overhead (small reads, same concurrency, same server):
+ *   A   raw pg.Pool → primary
+ *   B   pindb routed pool, primary and NO replicas (so it also hits the primary), each query in pindb.run()
+ *   B0  the same routed pool, query outside any pindb.run() (information)
+ *   C   pindb routed pool with 2 replicas, each query in pindb.run() (information: reads go to replicas)
+ * Part 2, mixed workload (units of work: a write with probability p — INSERT then read it back —
+ * plus 2–3 point reads):
+ *   D   pindb routed pool with 2 replicas, each unit in pindb.run()
+ *   E   raw pg.Pool → pgpool-II (load balancing over primary + 2 replicas, default settings)
+ *   F   raw pg.Pool → primary (information: no replicas at all)
+ *
+ * Phases are interleaved (A B B0 C, then C B0 B A, …) to cancel drift; medians over repetitions
+ * are reported. Benchmarks are not tests: nothing here asserts on timings.
+ *
+ * Environment (all optional):
+ *   BENCH_CONCURRENCY    12    concurrent workers (and pg.Pool max per server)
+ *   BENCH_SECONDS        5     duration of each overhead phase
+ *   BENCH_MIXED_SECONDS  8     duration of each mixed-workload phase
+ *   BENCH_REPS           3     repetitions of every phase
+ *   BENCH_WARMUP_SECONDS 1.5   warm-up per variant before measuring
+ *   BENCH_WRITE_P        0.28  probability that a unit of work writes (0.28 ≈ 10 % of statements)
+ *   PINDB_PG_PORT, PINDB_PG_REPLICA0_PORT, PINDB_PG_REPLICA1_PORT, PINDB_PGPOOL_PORT  as in scripts/testbed.sh
+ * Flags: --only=overhead|mixed   --no-save (do not write bench/results/pg-routing.md)   --no-build
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import pg from 'pg'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const TESTBED = path.join(ROOT, 'scripts', 'testbed.sh')
+const RESULTS = path.join(ROOT, 'bench', 'results', 'pg-routing.md')
+
+const args = new Set(process.argv.slice(2))
+if (args.has('--help') || args.has('-h')) {
+  console.log('usage: npm run build && node bench/pg-routing.bench.mjs [--only=overhead|mixed] [--no-save] [--no-build]\n(see the comment at the top of the file for the BENCH_* knobs)')
+  process.exit(0)
+}
+const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length)
+if (only !== undefined && only !== 'overhead' && only !== 'mixed') fail(`--only must be "overhead" or "mixed"; got "${only}".`)
+const RUN_OVERHEAD = only !== 'mixed'
+const RUN_MIXED = only !== 'overhead'
+const SAVE = !args.has('--no-save')
+
+function num(name, fallback, min = 0) {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const v = Number(raw)
+  if (!Number.isFinite(v) || v <= min) fail(`${name} must be a number > ${min}; got "${raw}".`)
+  return v
+}
+const CONCURRENCY = Math.round(num('BENCH_CONCURRENCY', 12))
+const OVERHEAD_MS = num('BENCH_SECONDS', 5) * 1000
+const MIXED_MS = num('BENCH_MIXED_SECONDS', 8) * 1000
+const REPS = Math.round(num('BENCH_REPS', 3))
+const WARMUP_MS = num('BENCH_WARMUP_SECONDS', 1.5) * 1000
+const WRITE_P = num('BENCH_WRITE_P', 0.28)
+const NOTES = 10_000
+
+const PG_PORT = Number(process.env.PINDB_PG_PORT || 55432)
+const R0_PORT = Number(process.env.PINDB_PG_REPLICA0_PORT || PG_PORT + 1)
+const R1_PORT = Number(process.env.PINDB_PG_REPLICA1_PORT || PG_PORT + 2)
+const PGPOOL_PORT = Number(process.env.PINDB_PGPOOL_PORT || 59999)
+const BASE = { host: '127.0.0.1', user: 'postgres', database: 'pindb', max: CONCURRENCY, idleTimeoutMillis: 0, connectionTimeoutMillis: 5000 }
+const PRIMARY = { ...BASE, port: PG_PORT }
+
+const NOTE_SQL = 'SELECT id, body FROM bench_notes WHERE id = $1'
+const INSERT_SQL = 'INSERT INTO bench_events (body) VALUES ($1) RETURNING id'
+// One row whatever the replica has replayed: which server answered, and whether it saw the row.
+const READBACK_SQL = 'SELECT inet_server_port() AS port, EXISTS (SELECT 1 FROM bench_events WHERE id = $1) AS seen'
+
+function fail(message, code = 1) {
+  console.error(`pg-routing bench: ${message}`)
+  process.exit(code)
+}
+
+function testbed(...argv) {
+  return spawnSync('bash', [TESTBED, ...argv], { cwd: ROOT, encoding: 'utf8' })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-flight: test bed up, dist built.
+
+const status = testbed('status', 'pg')
+if (status.error !== undefined || status.status !== 0) {
+  process.stderr.write(status.stdout ?? '')
+  fail('the PostgreSQL test bed is not up (or not replicating). Run `bash scripts/testbed.sh start` first.', 2)
+}
+
+function newestMtime(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p))
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
+  }
+  return newest
+}
+const DIST_ENTRIES = [path.join(ROOT, 'dist', 'index.js'), path.join(ROOT, 'dist', 'pg', 'index.js')]
+if (!args.has('--no-build')) {
+  const stale = DIST_ENTRIES.some((f) => !existsSync(f)) ||
+    newestMtime(path.join(ROOT, 'src')) > Math.min(...DIST_ENTRIES.map((f) => statSync(f).mtimeMs))
+  if (stale) {
+    console.error('pg-routing bench: dist/ is missing or older than src/; running `npm run build` …')
+    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+    if (build.status !== 0) fail('`npm run build` failed; fix the build (or run it yourself) and retry.')
+  }
+} else if (DIST_ENTRIES.some((f) => !existsSync(f))) {
+  fail('dist/ is missing: run `npm run build` first.')
+}
+const { createPinDb } = await import(pathToFileURL(DIST_ENTRIES[0]).href)
+const { createPgPool } = await import(pathToFileURL(DIST_ENTRIES[1]).href)
+
+// ---------------------------------------------------------------------------------------------
+// Resources and cleanup.
+
+let startedPgpool = false
+const closers = []
+async function cleanup() {
+  for (const close of closers.splice(0).reverse()) {
+    try { await close() } catch { /* best effort */ }
+  }
+  if (startedPgpool) {
+    startedPgpool = false
+    const stop = testbed('stop', 'pgpool')
+    if (stop.status !== 0) console.error(`pg-routing bench: could not stop pgpool:\n${stop.stdout}${stop.stderr}`)
+    else console.error('pg-routing bench: stopped pgpool (this run started it).')
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`pg-routing bench: ${signal}, cleaning up …`)
+    void cleanup().finally(() => process.exit(130))
+  })
+}
+
+function rawPool(config) {
+  const pool = new pg.Pool(config)
+  pool.on('error', (err) => console.error(`pg-routing bench: idle client error (${config.port}): ${err.message}`))
+  closers.push(() => pool.end())
+  return pool
+}
+
+async function main() {
+  const admin = new pg.Client(PRIMARY)
+  try {
+    await admin.connect()
+  } catch (err) {
+    fail(`cannot connect to the primary on 127.0.0.1:${PG_PORT} (${err.message}). Run \`bash scripts/testbed.sh start\` first.`, 2)
+  }
+  closers.push(() => admin.end())
+  const pgVersion = (await admin.query('SHOW server_version')).rows[0].server_version
+
+  // --- Tables on the primary, then wait until both replicas have replayed them.
+  await admin.query('CREATE TABLE IF NOT EXISTS bench_notes (id int PRIMARY KEY, body text NOT NULL)')
+  await admin.query('CREATE TABLE IF NOT EXISTS bench_events (id bigserial PRIMARY KEY, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())')
+  const { rows: [{ n }] } = await admin.query('SELECT count(*)::int AS n FROM bench_notes')
+  if (n !== NOTES) {
+    await admin.query('TRUNCATE bench_notes')
+    await admin.query(`INSERT INTO bench_notes SELECT g, 'note ' || g || ' ' || repeat('x', 60) FROM generate_series(1, ${NOTES}) g`)
+  }
+  await admin.query('TRUNCATE bench_events RESTART IDENTITY')
+  await admin.query('ANALYZE bench_notes')
+  await admin.query('ANALYZE bench_events')
+  const lsn = (await admin.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn
+  for (const port of [R0_PORT, R1_PORT]) {
+    const replica = new pg.Client({ ...BASE, port })
+    try {
+      await replica.connect()
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const { rows: [r] } = await replica.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])
+        if (r.ok === true) break
+        if (Date.now() > deadline) fail(`replica on port ${port} did not replay the bench tables within 30 s (is replication running? \`bash scripts/testbed.sh status\`).`)
+        await sleep(50)
+      }
+      const { rows: [c] } = await replica.query('SELECT count(*)::int AS n FROM bench_notes')
+      if (c.n !== NOTES) fail(`replica on port ${port} has ${c.n} bench_notes rows, expected ${NOTES}.`)
+    } catch (err) {
+      fail(`cannot check the replica on port ${port}: ${err.message}. Run \`bash scripts/testbed.sh start\` first.`, 2)
+    } finally {
+      await replica.end().catch(() => {})
+    }
+  }
+
+  // --- Pools.
+  const raw = rawPool(PRIMARY)
+  const pindb0 = createPinDb({ primaries: { default: PRIMARY }, replicas: { default: [] } })
+  const routed0 = createPgPool(pindb0, { pg })
+  closers.push(() => pindb0.close())
+  const pindbR = createPinDb({ primaries: { default: PRIMARY }, replicas: { default: [{ port: R0_PORT }, { port: R1_PORT }] } })
+  const routedR = createPgPool(pindbR, { pg })
+  closers.push(() => pindbR.close())
+
+  const facts = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'}`,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: `${os.type()} ${os.release()} (${os.arch()})`,
+    pg: `PostgreSQL ${pgVersion} (primary :${PG_PORT}, streaming replicas :${R0_PORT}, :${R1_PORT}; same machine)`,
+    pgpool: 'not used',
+  }
+  const out = { overhead: [], mixed: [] }
+
+  if (RUN_OVERHEAD) out.overhead = await overhead({ raw, pindb0, routed0, pindbR, routedR })
+
+  if (RUN_MIXED) {
+    const st = testbed('status', 'pgpool')
+    if (st.status !== 0) {
+      console.error('pg-routing bench: pgpool is not up; starting it with `bash scripts/testbed.sh start pgpool` …')
+      const start = testbed('start', 'pgpool')
+      if (start.status !== 0) fail(`could not start pgpool:\n${start.stdout}${start.stderr}`)
+      startedPgpool = true
+    }
+    const pgpoolAdmin = new pg.Client({ ...BASE, port: PGPOOL_PORT })
+    await pgpoolAdmin.connect()
+    closers.push(() => pgpoolAdmin.end())
+    const pv = await pgpoolAdmin.query('SHOW POOL_VERSION').catch(() => undefined)
+    const pgpoolVersion = pv?.rows[0]?.pool_version ?? spawnSync('pgpool', ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '?'
+    const lbSetting = async (name) => (await pgpoolAdmin.query(`PGPOOL SHOW ${name}`).catch(() => undefined))?.rows[0]?.[name] ?? '?'
+    facts.pgpool = `pgpool-II ${pgpoolVersion} on :${PGPOOL_PORT} (load_balance_mode=${await lbSetting('load_balance_mode')}, ` +
+      `statement_level_load_balance=${await lbSetting('statement_level_load_balance')}, ` +
+      `disable_load_balance_on_write=${await lbSetting('disable_load_balance_on_write')}, backend weights 1/1/1)`
+    const viaPgpool = rawPool({ ...BASE, port: PGPOOL_PORT })
+    out.mixed = await mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin })
+  }
+
+  const report = render(facts, out)
+  console.log(`\n${report}`)
+  if (SAVE) {
+    mkdirSync(path.dirname(RESULTS), { recursive: true })
+    writeFileSync(RESULTS, `# pg-routing benchmark results\n\n${report}`)
+    console.error(`pg-routing bench: wrote ${path.relative(ROOT, RESULTS)}`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement core.
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function rng(seed) {
+  let x = (seed * 2654435761) >>> 0 || 1
+  return () => {
+    x ^= x << 13; x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5; x >>>= 0
+    return x / 4294967296
+  }
+}
+
+/** Runs `op(random)` from `CONCURRENCY` workers for `ms`; returns throughput, latencies and client CPU. */
+async function phase(ms, op, seed = 1) {
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const deadline = t0 + ms
+  const perWorker = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
+    const random = rng(seed * 1000 + w + 1)
+    const lat = []
+    for (;;) {
+      const s = performance.now()
+      if (s >= deadline) break
+      await op(random)
+      lat.push(performance.now() - s)
+    }
+    return lat
+  }))
+  const elapsed = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  let count = 0
+  for (const l of perWorker) count += l.length
+  const all = new Float64Array(count)
+  let i = 0
+  for (const l of perWorker) for (const v of l) all[i++] = v
+  all.sort()
+  const q = (p) => all[Math.min(count - 1, Math.max(0, Math.ceil(p * count) - 1))]
+  return { count, elapsed, rate: count / (elapsed / 1000), p50: q(0.5), p99: q(0.99), cpuUsPerOp: (cpu.user + cpu.system) / count }
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Order of the variants in repetition `r`: forwards, backwards, forwards, … (A B C, C B A, …). */
+const orderFor = (variants, r) => (r % 2 === 0 ? variants : [...variants].reverse())
+
+function readCounts(pindb) {
+  const stats = pindb.stats()
+  const out = {}
+  for (const [alias, s] of Object.entries(stats)) out[alias] = s.counters.reads
+  return out
+}
+function replicaShare(pindb, before, after) {
+  let total = 0
+  let replicas = 0
+  for (const alias of Object.keys(after)) {
+    const d = after[alias] - (before[alias] ?? 0)
+    total += d
+    if (pindb.topology.replicaToSet.has(alias)) replicas += d
+  }
+  return { total, replicas }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: overhead.
+
+async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
+  const queries = [
+    { name: '`SELECT 1`', sql: 'SELECT 1', values: () => undefined },
+    { name: '`SELECT id, body FROM bench_notes WHERE id = $1`', sql: NOTE_SQL, values: (random) => [1 + Math.floor(random() * NOTES)] },
+  ]
+  const results = []
+  for (const query of queries) {
+    const { sql, values } = query
+    const variants = [
+      { key: 'A', label: 'A raw pg.Pool → primary', op: (r) => raw.query(sql, values(r)) },
+      { key: 'B', label: 'B routed, no replicas, in run()', pindb: pindb0, op: (r) => pindb0.run(() => routed0.query(sql, values(r))) },
+      { key: 'B0', label: 'B0 routed, no replicas, no run()', pindb: pindb0, op: (r) => routed0.query(sql, values(r)) },
+      { key: 'C', label: 'C routed, 2 replicas, in run()', pindb: pindbR, op: (r) => pindbR.run(() => routedR.query(sql, values(r))) },
+    ]
+    console.error(`\n[overhead] ${sql}: warm-up ${WARMUP_MS / 1000} s per variant …`)
+    for (const v of variants) await phase(WARMUP_MS, v.op, 99)
+    for (const v of variants) v.reps = []
+    for (let r = 0; r < REPS; r++) {
+      for (const v of orderFor(variants, r)) {
+        const before = v.pindb ? readCounts(v.pindb) : undefined
+        const res = await phase(OVERHEAD_MS, v.op, r + 1)
+        if (v.pindb) res.share = replicaShare(v.pindb, before, readCounts(v.pindb))
+        v.reps.push(res)
+        console.error(`  rep ${r + 1} ${v.key.padEnd(2)} ${fmtInt(res.rate).padStart(8)} q/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  cpu ${res.cpuUsPerOp.toFixed(1)} µs/q`)
+      }
+    }
+    const a = variants[0]
+    for (const v of variants) {
+      results.push({
+        query: query.name,
+        key: v.key,
+        label: v.label,
+        rate: median(v.reps.map((x) => x.rate)),
+        p50: median(v.reps.map((x) => x.p50)),
+        p99: median(v.reps.map((x) => x.p99)),
+        cpu: median(v.reps.map((x) => x.cpuUsPerOp)),
+        // Paired ratio per repetition (adjacent phases), then the median: cancels slow drift.
+        ratios: v.reps.map((x, i) => x.rate / a.reps[i].rate),
+        share: v.pindb ? v.reps.reduce((s, x) => ({ total: s.total + x.share.total, replicas: s.replicas + x.share.replicas }), { total: 0, replicas: 0 }) : undefined,
+        reps: v.reps.map((x) => x.rate),
+      })
+    }
+  }
+  return results
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: mixed workload.
+
+function newTally() {
+  return { units: 0, reads: 0, writes: 0, readBacks: 0, stale: 0, readBackPorts: new Map() }
+}
+
+/** One unit of work (a "request"): maybe a write plus its read-back, then point reads; 2–3 reads in all. */
+async function unitOfWork(pool, random, tally) {
+  let reads = random() < 0.5 ? 2 : 3
+  if (random() < WRITE_P) {
+    const { rows: [row] } = await pool.query(INSERT_SQL, [`event ${Math.floor(random() * 1e9)}`])
+    tally.writes++
+    const { rows: [back] } = await pool.query(READBACK_SQL, [row.id])
+    tally.readBacks++
+    tally.reads++
+    reads--
+    if (back.seen !== true) tally.stale++
+    tally.readBackPorts.set(back.port, (tally.readBackPorts.get(back.port) ?? 0) + 1)
+  }
+  for (let i = 0; i < reads; i++) {
+    await pool.query(NOTE_SQL, [1 + Math.floor(random() * NOTES)])
+    tally.reads++
+  }
+  tally.units++
+}
+
+async function poolNodes(pgpoolAdmin) {
+  const { rows } = await pgpoolAdmin.query('SHOW POOL_NODES')
+  return rows.map((r) => ({ port: Number(r.port), role: r.role, select: Number(r.select_cnt) }))
+}
+
+async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
+  const variants = [
+    { key: 'D', label: 'D routed, 2 replicas, unit in run()', pool: routedR, wrap: (fn) => pindbR.run(fn), pindb: pindbR },
+    { key: 'E', label: 'E raw pg.Pool → pgpool-II', pool: viaPgpool, wrap: (fn) => fn(), pgpool: true },
+    { key: 'F', label: 'F raw pg.Pool → primary (no replicas)', pool: raw, wrap: (fn) => fn() },
+  ]
+  console.error(`\n[mixed] p(write)=${WRITE_P}: warm-up ${WARMUP_MS / 1000} s per variant …`)
+  for (const v of variants) {
+    const tally = newTally()
+    await phase(WARMUP_MS, (r) => v.wrap(() => unitOfWork(v.pool, r, tally)), 99)
+  }
+  for (const v of variants) v.reps = []
+  for (let r = 0; r < REPS; r++) {
+    for (const v of orderFor(variants, r)) {
+      const tally = newTally()
+      const before = v.pindb ? readCounts(v.pindb) : v.pgpool ? await poolNodes(pgpoolAdmin) : undefined
+      const res = await phase(MIXED_MS, (rand) => v.wrap(() => unitOfWork(v.pool, rand, tally)), r + 1)
+      let share
+      if (v.pindb) share = replicaShare(v.pindb, before, readCounts(v.pindb))
+      else if (v.pgpool) {
+        const after = await poolNodes(pgpoolAdmin)
+        share = { total: 0, replicas: 0 }
+        for (const node of after) {
+          const d = node.select - (before.find((b) => b.port === node.port)?.select ?? 0)
+          share.total += d
+          if (node.role !== 'primary') share.replicas += d
+        }
+      } else share = { total: tally.reads, replicas: 0 }
+      res.share = share
+      res.tally = tally
+      v.reps.push(res)
+      console.error(`  rep ${r + 1} ${v.key} ${fmtInt(res.rate).padStart(7)} units/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  ` +
+        `replica reads ${pct(share.replicas, share.total)}  stale ${tally.stale}/${tally.readBacks}`)
+    }
+  }
+  return variants.map((v) => {
+    const sum = (f) => v.reps.reduce((s, x) => s + f(x), 0)
+    const ports = new Map()
+    for (const x of v.reps) for (const [port, c] of x.tally.readBackPorts) ports.set(port, (ports.get(port) ?? 0) + c)
+    const readBacks = sum((x) => x.tally.readBacks)
+    return {
+      key: v.key,
+      label: v.label,
+      rate: median(v.reps.map((x) => x.rate)),
+      stmtRate: median(v.reps.map((x) => (x.tally.reads + x.tally.writes) / (x.elapsed / 1000))),
+      p50: median(v.reps.map((x) => x.p50)),
+      p99: median(v.reps.map((x) => x.p99)),
+      cpu: median(v.reps.map((x) => x.cpuUsPerOp)),
+      writes: sum((x) => x.tally.writes),
+      statements: sum((x) => x.tally.reads + x.tally.writes),
+      share: { total: sum((x) => x.share.total), replicas: sum((x) => x.share.replicas) },
+      readBacks,
+      readBacksOnReplicas: [...ports].reduce((s, [port, c]) => s + (port === PG_PORT ? 0 : c), 0),
+      stale: sum((x) => x.tally.stale),
+      staleReps: v.reps.map((x) => `${x.tally.stale}/${x.tally.readBacks}`),
+      reps: v.reps.map((x) => x.rate),
+    }
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+function fmtInt(n) { return Math.round(n).toLocaleString('en-US') }
+function fmtMs(n) { return n.toFixed(3) }
+function pct(a, b) { return b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)} %` }
+
+function render(facts, { overhead: ov, mixed: mx }) {
+  const lines = []
+  lines.push(`Run ${facts.date} · Node ${facts.node} · ${facts.cpus} · ${facts.memory} RAM · ${facts.os}`)
+  lines.push('')
+  lines.push(`- ${facts.pg}`)
+  lines.push(`- ${facts.pgpool}`)
+  lines.push(`- Client concurrency ${CONCURRENCY} (pg.Pool max ${CONCURRENCY} per server); ${REPS} repetitions per variant, interleaved forwards/backwards; ` +
+    `warm-up ${WARMUP_MS / 1000} s per variant; overhead phases ${OVERHEAD_MS / 1000} s, mixed phases ${MIXED_MS / 1000} s; medians over repetitions.`)
+  lines.push('- Client, PostgreSQL nodes and pgpool-II all share the same machine.')
+  if (ov.length > 0) {
+    lines.push('')
+    lines.push('### Overhead: small reads, same server')
+    lines.push('')
+    lines.push('| Query | Variant | queries/s | p50 ms | p99 ms | client CPU µs/query | reads on replicas | throughput vs A (median of paired ratios, min–max) |')
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|')
+    for (const r of ov) {
+      const ratio = r.key === 'A' ? '100 %' : `${(100 * median(r.ratios)).toFixed(1)} % (${(100 * Math.min(...r.ratios)).toFixed(1)}–${(100 * Math.max(...r.ratios)).toFixed(1)})`
+      lines.push(`| ${r.query} | ${r.label} | ${fmtInt(r.rate)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.cpu.toFixed(1)} | ${r.share ? pct(r.share.replicas, r.share.total) : '0 % (primary)'} | ${ratio} |`)
+    }
+    lines.push('')
+    for (const r of ov.filter((x) => x.key === 'B')) {
+      const m = 100 * median(r.ratios)
+      lines.push(`- **B/A for ${r.query}: ${m.toFixed(1)} %** (goal ≥ 97 %: ${m >= 97 ? 'met' : 'missed'}).`)
+    }
+    lines.push('')
+    lines.push('<details><summary>Per-repetition throughput (queries/s)</summary>')
+    lines.push('')
+    for (const r of ov) lines.push(`- ${r.query} ${r.key}: ${r.reps.map(fmtInt).join(', ')}`)
+    lines.push('')
+    lines.push('</details>')
+  }
+  if (mx.length > 0) {
+    lines.push('')
+    lines.push(`### Mixed workload: units of work (write with p = ${WRITE_P} + read-back, then 2–3 reads in all)`)
+    lines.push('')
+    lines.push('| Variant | units/s | statements/s | p50 ms / unit | p99 ms / unit | writes | reads on replicas | read-backs on replicas | stale reads-after-write |')
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for (const r of mx) {
+      lines.push(`| ${r.label} | ${fmtInt(r.rate)} | ${fmtInt(r.stmtRate)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${pct(r.writes, r.statements)} | ` +
+        `${pct(r.share.replicas, r.share.total)} | ${pct(r.readBacksOnReplicas, r.readBacks)} | **${fmtInt(r.stale)}** of ${fmtInt(r.readBacks)} (${pct(r.stale, r.readBacks)}) |`)
+    }
+    lines.push('')
+    lines.push('Reads on replicas: pindb from `pindb.stats()` read counters, pgpool-II from `SHOW POOL_NODES` `select_cnt` deltas, F by construction. ' +
+      'Read-backs: the read right after a unit\'s own INSERT (`SELECT inet_server_port(), EXISTS(…)`), which reports the answering server and whether it saw the row; "stale" = it did not.')
+    lines.push('')
+    lines.push('<details><summary>Per-repetition throughput (units/s) and stale read-backs</summary>')
+    lines.push('')
+    for (const r of mx) lines.push(`- ${r.key}: ${r.reps.map(fmtInt).join(', ')} units/s; stale ${r.staleReps.join(', ')}`)
+    lines.push('')
+    lines.push('</details>')
+  }
+  return lines.join('\n') + '\n'
+}
+
+try {
+  await main()
+} catch (err) {
+  console.error(`pg-routing bench: failed: ${err?.stack ?? err}`)
+  process.exitCode = 1
+} finally {
+  await cleanup()
+}

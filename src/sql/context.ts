@@ -1,0 +1,45 @@
+/**
+ * Per-call state shared by the classifier's passes (one module-level instance: classification
+ * is synchronous, so it is never used by two calls at once).
+ *
+ * @internal
+ * @module
+ */
+import type { UserFunctions } from './functions.js'
+import { T_PUNCT, T_WORD, TokenBuffer } from './tokenizer.js'
+import type { SqlSessionKind } from './types.js'
+
+/** Classifier state for one {@link classifySql} call. */
+export class Context {
+  /** The SQL text. */
+  sql = ''
+  /** MySQL/MariaDB rules instead of PostgreSQL's. */
+  mysql = false
+  /** Tokens of {@link sql}. */
+  readonly buf = new TokenBuffer()
+  /** Compiled caller write functions. */
+  user: UserFunctions | undefined = undefined
+  /** First write reason a scan found. */
+  reason: string | undefined = undefined
+  /** First session state a scan found. */
+  session: SqlSessionKind | undefined = undefined
+
+  /** Records a finding of a scan (the first reason and first session win). */
+  found(reason: string, session: SqlSessionKind | undefined): void {
+    if (this.reason === undefined) this.reason = reason
+    if (this.session === undefined && session !== undefined) this.session = session
+  }
+
+  /** Word id of token `i` if it is a word before `e`, else 0. */
+  wordAt(i: number, e: number): number {
+    return i < e && this.buf.type[i] === T_WORD ? (this.buf.val[i] as number) : 0
+  }
+
+  /** Whether token `i` (before `e`) is the punctuation character `ch`. */
+  punctAt(i: number, e: number, ch: number): boolean {
+    return i < e && this.buf.type[i] === T_PUNCT && this.buf.val[i] === ch
+  }
+}
+
+/** The classifier's shared state. */
+export const context = new Context()

@@ -1,0 +1,136 @@
+/**
+ * Recognising calls to functions that write (or depend on session state): the built-in
+ * table of {@link ./keywords.ts}, name prefixes (`pg_advisory_*`, `pg_try_advisory_*`, `lo_*`)
+ * and the caller's {@link ClassifyOptions.writeFunctions}.
+ *
+ * @internal
+ * @module
+ */
+import { HASH_PRIME, HASH_SEED, writeFunctionOf } from './keywords.js'
+import { T_PUNCT, T_QIDENT, T_WORD, UNICODE_IDENT, type TokenBuffer } from './tokenizer.js'
+import type { SqlSessionKind } from './types.js'
+
+/** Compiled {@link ClassifyOptions.writeFunctions}. */
+export interface UserFunctions {
+  /**
+   * Folded hashes of the last name components, to skip most calls without building strings;
+   * `undefined` when a name is not pure ASCII (folding and lower-casing then differ).
+   */
+  readonly hashes: ReadonlySet<number> | undefined
+  /** Last name component → qualifiers it is registered with (`''` = any qualification). */
+  readonly byName: ReadonlyMap<string, readonly string[]>
+}
+
+const compiledCache = new WeakMap<readonly string[], UserFunctions | undefined>()
+
+/** Strips one layer of `"…"` / `` `…` `` quoting and lower-cases a name component. */
+function normalisePart(part: string): string {
+  const p = part.trim()
+  const q = p.charCodeAt(0)
+  if ((q === 34 || q === 96) && p.length >= 2 && p.charCodeAt(p.length - 1) === q) {
+    const quote = p[0] as string
+    return p.slice(1, -1).split(quote + quote).join(quote).toLowerCase()
+  }
+  return p.toLowerCase()
+}
+
+/** Folded hash of a normalised name, as the tokenizer computes it. */
+function hashName(name: string): number {
+  let h = HASH_SEED
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ (name.charCodeAt(i) | 0x20), HASH_PRIME)
+  return h
+}
+
+/** Compiles (and caches per array instance) the caller's write-function list. */
+export function compileUserFunctions(list: readonly string[] | undefined): UserFunctions | undefined {
+  if (list === undefined || list.length === 0) return undefined
+  if (compiledCache.has(list)) return compiledCache.get(list)
+  const byName = new Map<string, string[]>()
+  const hashes = new Set<number>()
+  for (const entry of list) {
+    const dot = entry.lastIndexOf('.')
+    const name = normalisePart(dot < 0 ? entry : entry.slice(dot + 1))
+    const qualifier = dot < 0 ? '' : normalisePart(entry.slice(0, dot).split('.').pop() ?? '')
+    if (name === '') continue
+    const quals = byName.get(name) ?? []
+    quals.push(qualifier)
+    byName.set(name, quals)
+    hashes.add(hashName(name))
+  }
+  // eslint-disable-next-line no-control-regex
+  const ascii = [...byName.keys()].every((name) => /^[\x00-\x7f]*$/.test(name))
+  const compiled = byName.size === 0 ? undefined : { hashes: ascii ? hashes : undefined, byName }
+  compiledCache.set(list, compiled)
+  return compiled
+}
+
+/** Lower-cased name of a word or quoted-identifier token. */
+export function tokenName(sql: string, buf: TokenBuffer, i: number): string {
+  const s = buf.start[i] as number
+  const e = buf.end[i] as number
+  if (buf.type[i] !== T_QIDENT) return sql.slice(s, e).toLowerCase()
+  const q = sql[s] as string
+  return sql
+    .slice(s + 1, e - 1)
+    .split(q + q)
+    .join(q)
+    .toLowerCase()
+}
+
+/** What a write-function call found: its reason and the session state it touches. */
+export interface CallVerdict {
+  reason: string
+  session: SqlSessionKind | undefined
+}
+
+const PREFIXES: ReadonlyArray<readonly [string, SqlSessionKind | undefined]> = [
+  ['pg_advisory_', 'advisory-lock'],
+  ['pg_try_advisory_', 'advisory-lock'],
+  ['lo_', undefined],
+]
+
+/** Whether the token's name starts with `prefix` (lower-case ASCII), case-insensitively. */
+function hasPrefix(sql: string, buf: TokenBuffer, i: number, prefix: string): boolean {
+  const s = (buf.start[i] as number) + (buf.type[i] === T_QIDENT ? 1 : 0)
+  if ((buf.end[i] as number) - s <= prefix.length) return false
+  for (let k = 0; k < prefix.length; k++) if ((sql.charCodeAt(s + k) | 0x20) !== (prefix.charCodeAt(k) | 0x20)) return false
+  return true
+}
+
+/**
+ * If token `i` (the name before a `(`) names a write function, returns why; otherwise
+ * `undefined`. `first` is the first token of the statement (qualifiers are not looked for
+ * before it).
+ */
+export function writeCall(sql: string, buf: TokenBuffer, i: number, first: number, user: UserFunctions | undefined): CallVerdict | undefined {
+  const t = buf.type[i]
+  if (t !== T_WORD && t !== T_QIDENT) return undefined
+  const v = buf.val[i] as number
+  if (v === UNICODE_IDENT) return { reason: 'write-function:unicode-identifier', session: undefined }
+  const id = v < 0 ? -v : v
+  if (id !== 0) {
+    const fn = writeFunctionOf(id)
+    if (fn !== undefined) return { reason: fn.reason, session: fn.session }
+  } else {
+    const c = sql.charCodeAt((buf.start[i] as number) + (t === T_QIDENT ? 1 : 0)) | 0x20
+    if (c === 112 || c === 108) {
+      for (const [prefix, session] of PREFIXES) {
+        if (hasPrefix(sql, buf, i, prefix)) return { reason: `write-function:${tokenName(sql, buf, i)}`, session }
+      }
+    }
+  }
+  if (user === undefined) return undefined
+  const h = buf.hash[i] as number
+  if (h !== 0 && user.hashes !== undefined && !user.hashes.has(h)) return undefined
+  const name = tokenName(sql, buf, i)
+  const quals = user.byName.get(name)
+  if (quals === undefined) return undefined
+  let qualifier = ''
+  if (i - 2 >= first && buf.type[i - 1] === T_PUNCT && buf.val[i - 1] === 46) qualifier = tokenName(sql, buf, i - 2)
+  for (const q of quals) {
+    if (q === '' || qualifier === '' || q === qualifier) {
+      return { reason: `write-function:${q === '' ? name : `${q}.${name}`}`, session: undefined }
+    }
+  }
+  return undefined
+}

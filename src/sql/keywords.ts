@@ -1,0 +1,169 @@
+/**
+ * Keyword table of the SQL classifier: every word the classifier reacts to (statement heads,
+ * clause keywords, write functions) gets a small integer id. The tokenizer hashes each word
+ * while scanning it and looks the hash up here, so recognising a keyword allocates nothing.
+ *
+ * @internal
+ * @module
+ */
+
+/** Every word the classifier knows, lower-case. A word's id is its index + 1. */
+const WORDS = [
+  // statement heads
+  'select', 'with', 'values', 'table', 'show', 'explain', 'describe', 'desc', 'insert', 'update',
+  'delete', 'merge', 'replace', 'upsert', 'create', 'alter', 'drop', 'truncate', 'comment',
+  'rename', 'grant', 'revoke', 'lock', 'unlock', 'listen', 'unlisten', 'notify', 'call', 'do',
+  'vacuum', 'analyze', 'analyse', 'refresh', 'cluster', 'reindex', 'checkpoint', 'set', 'reset',
+  'discard', 'prepare', 'execute', 'deallocate', 'declare', 'fetch', 'move', 'close', 'use',
+  'handler', 'load', 'xa', 'flush', 'kill', 'purge', 'install', 'uninstall', 'shutdown', 'restart',
+  'optimize', 'repair', 'check', 'checksum', 'cache', 'import', 'security', 'reassign', 'begin',
+  'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'copy', 'help', 'binlog',
+  'change', 'stop', 'get', 'signal', 'resignal', 'clone',
+  // clause words
+  'from', 'to', 'into', 'for', 'share', 'key', 'no', 'in', 'as', 'not', 'transaction', 'work',
+  'read', 'only', 'write', 'isolation', 'level', 'serializable', 'repeatable', 'committed',
+  'uncommitted', 'deferrable', 'consistent', 'snapshot', 'session', 'characteristics', 'temp',
+  'temporary', 'prepared', 'stdout', 'next', 'value', 'warnings', 'errors', 'count', 'profile',
+  'profiles', 'verbose', 'format', 'extended', 'partitions', 'connection', 'sql_calc_found_rows',
+  'global', 'local', 'or',
+  // functions that write or depend on session state
+  'nextval', 'setval', 'currval', 'lastval', 'pg_notify', 'set_config', 'txid_current',
+  'pg_current_xact_id', 'pg_switch_wal', 'pg_switch_xlog', 'pg_create_restore_point',
+  'pg_backup_start', 'pg_backup_stop', 'pg_start_backup', 'pg_stop_backup',
+  'pg_create_physical_replication_slot', 'pg_create_logical_replication_slot',
+  'pg_drop_replication_slot', 'pg_replication_slot_advance', 'pg_copy_physical_replication_slot',
+  'pg_copy_logical_replication_slot', 'pg_logical_slot_get_changes',
+  'pg_logical_slot_get_binary_changes', 'pg_logical_emit_message', 'pg_terminate_backend',
+  'pg_cancel_backend', 'pg_reload_conf', 'pg_rotate_logfile', 'pg_promote', 'pg_wal_replay_pause',
+  'pg_wal_replay_resume', 'pg_stat_reset', 'pg_stat_reset_shared',
+  'pg_stat_reset_single_table_counters', 'pg_stat_reset_single_function_counters',
+  'pg_stat_reset_slru', 'pg_stat_reset_replication_slot', 'pg_stat_reset_subscription_stats',
+  'pg_export_snapshot', 'pg_import_system_collations', 'pg_replication_origin_create',
+  'pg_replication_origin_drop', 'pg_replication_origin_session_setup',
+  'pg_replication_origin_advance', 'pg_replication_origin_xact_setup', 'pg_file_write',
+  'pg_file_unlink', 'pg_file_rename', 'pg_file_sync', 'lowrite', 'loread', 'dblink_exec',
+  'get_lock', 'release_lock', 'release_all_locks', 'last_insert_id', 'found_rows', 'row_count',
+  'master_pos_wait', 'source_pos_wait',
+] as const
+
+/** A word of the keyword table. */
+export type Word = (typeof WORDS)[number]
+
+/** Session state a write function touches, or `undefined` for none. */
+type FnSession = 'advisory-lock' | 'set' | 'other' | undefined
+
+/** Functions whose call makes a statement a write, with the session state they touch. */
+const WRITE_FUNCTIONS: ReadonlyArray<readonly [Word, FnSession]> = [
+  ['nextval', undefined], ['setval', undefined], ['currval', 'other'], ['lastval', 'other'],
+  ['pg_notify', undefined], ['set_config', 'set'], ['txid_current', undefined],
+  ['pg_current_xact_id', undefined], ['pg_switch_wal', undefined], ['pg_switch_xlog', undefined],
+  ['pg_create_restore_point', undefined], ['pg_backup_start', 'other'], ['pg_backup_stop', 'other'],
+  ['pg_start_backup', 'other'], ['pg_stop_backup', 'other'],
+  ['pg_create_physical_replication_slot', undefined], ['pg_create_logical_replication_slot', undefined],
+  ['pg_drop_replication_slot', undefined], ['pg_replication_slot_advance', undefined],
+  ['pg_copy_physical_replication_slot', undefined], ['pg_copy_logical_replication_slot', undefined],
+  ['pg_logical_slot_get_changes', undefined], ['pg_logical_slot_get_binary_changes', undefined],
+  ['pg_logical_emit_message', undefined], ['pg_terminate_backend', undefined],
+  ['pg_cancel_backend', undefined], ['pg_reload_conf', undefined], ['pg_rotate_logfile', undefined],
+  ['pg_promote', undefined], ['pg_wal_replay_pause', undefined], ['pg_wal_replay_resume', undefined],
+  ['pg_stat_reset', undefined], ['pg_stat_reset_shared', undefined],
+  ['pg_stat_reset_single_table_counters', undefined], ['pg_stat_reset_single_function_counters', undefined],
+  ['pg_stat_reset_slru', undefined], ['pg_stat_reset_replication_slot', undefined],
+  ['pg_stat_reset_subscription_stats', undefined], ['pg_export_snapshot', 'other'],
+  ['pg_import_system_collations', undefined], ['pg_replication_origin_create', undefined],
+  ['pg_replication_origin_drop', undefined], ['pg_replication_origin_session_setup', 'other'],
+  ['pg_replication_origin_advance', undefined], ['pg_replication_origin_xact_setup', 'other'],
+  ['pg_file_write', undefined], ['pg_file_unlink', undefined], ['pg_file_rename', undefined],
+  ['pg_file_sync', undefined], ['lowrite', 'other'], ['loread', 'other'], ['dblink_exec', undefined],
+  ['get_lock', 'advisory-lock'], ['release_lock', 'advisory-lock'],
+  ['release_all_locks', 'advisory-lock'], ['last_insert_id', 'other'], ['found_rows', 'other'],
+  ['row_count', 'other'], ['master_pos_wait', undefined], ['source_pos_wait', undefined],
+]
+
+/**
+ * Functions that only read, but read state that an earlier statement left in the session
+ * (a sequence's value in this session, the last statement's row count…), so they must run
+ * where that statement ran.
+ */
+const SESSION_READS: ReadonlySet<Word> = new Set<Word>(['currval', 'lastval', 'found_rows', 'row_count', 'pg_export_snapshot'])
+
+/** A function call that makes a statement a write. */
+export interface WriteFunction {
+  /** `'write-function:<name>'`, or `'session-function:<name>'` for session-dependent reads. */
+  readonly reason: string
+  /** Session state the call creates or depends on. */
+  readonly session: FnSession
+}
+
+/** FNV-1a offset basis. */
+export const HASH_SEED = 0x811c9dc5 | 0
+/** FNV-1a prime. */
+export const HASH_PRIME = 0x01000193
+
+const TABLE_BITS = 11
+const TABLE_MASK = (1 << TABLE_BITS) - 1
+/** Open-addressing hash table: slot → word id (0 = empty). */
+const slotId = new Int32Array(1 << TABLE_BITS)
+/** Slot → full 32-bit hash, checked before the characters are compared. */
+const slotHash = new Int32Array(1 << TABLE_BITS)
+/** Word id → word, case-folded with `| 0x20` like the input. */
+const foldedWords: string[] = ['']
+/** Word id → write-function descriptor. */
+const writeFunctions: Array<WriteFunction | undefined> = []
+
+/** Hash of a word folded with `| 0x20` (identifier characters fold exactly to lower case). */
+function hashWord(word: string): number {
+  let h = HASH_SEED
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ (word.charCodeAt(i) | 0x20), HASH_PRIME)
+  return h
+}
+
+for (let i = 0; i < WORDS.length; i++) {
+  const word = WORDS[i] as Word
+  const id = i + 1
+  let folded = ''
+  for (let k = 0; k < word.length; k++) folded += String.fromCharCode(word.charCodeAt(k) | 0x20)
+  foldedWords.push(folded)
+  const h = hashWord(word)
+  let slot = (h ^ (h >>> 16)) & TABLE_MASK
+  while (slotId[slot] !== 0) slot = (slot + 1) & TABLE_MASK
+  slotId[slot] = id
+  slotHash[slot] = h
+}
+for (const [name, session] of WRITE_FUNCTIONS) {
+  const reason = SESSION_READS.has(name) ? `session-function:${name}` : `write-function:${name}`
+  writeFunctions[kw(name)] = { reason, session }
+}
+
+/** Id of a known word; throws at module load for a typo. */
+export function kw(word: Word): number {
+  const id = WORDS.indexOf(word) + 1
+  if (id === 0) throw new Error(`unknown keyword ${word}`)
+  return id
+}
+
+/**
+ * Id of the word `sql.slice(start, end)` whose folded FNV-1a hash is `h`, or 0.
+ * Characters are compared folded with `| 0x20`, so the match is case-insensitive.
+ */
+export function lookupWord(h: number, sql: string, start: number, end: number): number {
+  let slot = (h ^ (h >>> 16)) & TABLE_MASK
+  for (;;) {
+    const id = slotId[slot] as number
+    if (id === 0) return 0
+    if (slotHash[slot] === h) {
+      const word = foldedWords[id] as string
+      if (word.length === end - start) {
+        let k = 0
+        while (k < word.length && (sql.charCodeAt(start + k) | 0x20) === word.charCodeAt(k)) k++
+        if (k === word.length) return id
+      }
+    }
+    slot = (slot + 1) & TABLE_MASK
+  }
+}
+
+/** Write-function descriptor of a word id, if calling it writes. */
+export function writeFunctionOf(id: number): WriteFunction | undefined {
+  return writeFunctions[id]
+}

@@ -1,0 +1,96 @@
+/**
+ * The query scan: looks through every token of a query (`SELECT`, `WITH`, `VALUES`, `TABLE`,
+ * at any parenthesis depth) for anything that makes it more than a read.
+ *
+ * @internal
+ * @module
+ */
+import type { Context } from './context.js'
+import { writeCall } from './functions.js'
+import { kw } from './keywords.js'
+import { T_PUNCT, T_USERVAR, T_WORD } from './tokenizer.js'
+
+const INSERT = kw('insert')
+const UPDATE = kw('update')
+const DELETE = kw('delete')
+const MERGE = kw('merge')
+const INTO = kw('into')
+const FOR = kw('for')
+const KEY = kw('key')
+const NO = kw('no')
+const SHARE = kw('share')
+const LOCK = kw('lock')
+const IN = kw('in')
+const AS = kw('as')
+const NEXT = kw('next')
+const VALUE = kw('value')
+const TEMP = kw('temp')
+const TEMPORARY = kw('temporary')
+const SQL_CALC_FOUND_ROWS = kw('sql_calc_found_rows')
+
+const DOT = 46
+const OPEN = 40
+const CLOSE = 41
+
+/**
+ * Whether the keyword at `i` is used as a name: `t.update`, `update.col`, `AS update`.
+ * A data-modifying keyword never appears in those positions.
+ */
+function isNameUse(ctx: Context, i: number, s: number, e: number): boolean {
+  if (i > s && (ctx.punctAt(i - 1, e, DOT) || ctx.wordAt(i - 1, e) === AS)) return true
+  return ctx.punctAt(i + 1, e, DOT)
+}
+
+/**
+ * Scans tokens `[s, e)` for data-modifying statements (writable CTEs), locking clauses,
+ * `INTO`, write-function calls, `NEXT VALUE FOR`, and (when `userVariables`) MySQL user
+ * variables. Returns whether anything was found; `ctx.reason` / `ctx.session` say what.
+ */
+export function scanQuery(ctx: Context, s: number, e: number, userVariables: boolean): boolean {
+  const buf = ctx.buf
+  const type = buf.type
+  const val = buf.val
+  ctx.reason = undefined
+  ctx.session = undefined
+  let depth = 0
+  for (let i = s; i < e; i++) {
+    const t = type[i]
+    if (t === T_WORD) {
+      const v = val[i] as number
+      if (v === 0) continue
+      if (v === INSERT || v === UPDATE || v === DELETE || v === MERGE) {
+        if (isNameUse(ctx, i, s, e)) continue
+        const prev = i > s ? ctx.wordAt(i - 1, e) : 0
+        if (v === UPDATE && (prev === FOR || prev === KEY)) ctx.found('locking-read', undefined)
+        else ctx.found(depth <= 0 ? 'dml' : 'writable-cte', undefined)
+      } else if (v === INTO) {
+        if (i > s && ctx.punctAt(i - 1, e, DOT)) continue
+        const n1 = ctx.wordAt(i + 1, e)
+        const n2 = ctx.wordAt(i + 2, e)
+        const temp = n1 === TEMP || n1 === TEMPORARY || n2 === TEMP || n2 === TEMPORARY
+        ctx.found('select-into', temp ? 'temp-table' : undefined)
+      } else if (v === FOR) {
+        const n1 = ctx.wordAt(i + 1, e)
+        if (n1 === UPDATE || n1 === SHARE || n1 === NO || n1 === KEY) ctx.found('locking-read', undefined)
+      } else if (v === LOCK) {
+        if (ctx.mysql && ctx.wordAt(i + 1, e) === IN && ctx.wordAt(i + 2, e) === SHARE) ctx.found('locking-read', undefined)
+      } else if (v === NEXT) {
+        if (ctx.wordAt(i + 1, e) === VALUE && ctx.wordAt(i + 2, e) === FOR) ctx.found('write-function:nextval', undefined)
+      } else if (v === SQL_CALC_FOUND_ROWS) {
+        if (ctx.mysql) ctx.found('session-function:found_rows', 'other')
+      }
+    } else if (t === T_PUNCT) {
+      const v = val[i]
+      if (v === OPEN) {
+        depth++
+        if (i > s) {
+          const call = writeCall(ctx.sql, buf, i - 1, s, ctx.user)
+          if (call !== undefined) ctx.found(call.reason, call.session)
+        }
+      } else if (v === CLOSE) depth--
+    } else if (t === T_USERVAR && userVariables) {
+      ctx.found('user-variable', 'user-variable')
+    }
+  }
+  return ctx.reason !== undefined
+}
