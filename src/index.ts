@@ -25,3 +25,24 @@ export {
   isPinDbError,
   type PinDbErrorCode,
 } from './errors.js'
+export { classifySql, type ClassifyOptions, type SqlClassification, type SqlDialect, type SqlSessionKind, type SqlTransactionKind } from './sql/index.js'
+export { StatementPlanner, planFor, type StatementPlan } from './adapter/statement-plan.js'
+export { ReplicaMonitor, type MonitorOptions, type PositionProbe } from './monitor/replica-monitor.js'
+export {
+  createPinTokenCodec,
+  PIN_TOKEN_VERSION,
+  type DecodeResult,
+  type PinTokenCodec,
+  type PinTokenCodecOptions,
+  type PinTokenRejection,
+} from './token/index.js'
+export {
+  createPinCodec,
+  captureJobPins,
+  runWithJobPins,
+  TOKEN_CHANNEL,
+  type PinCodecOptions,
+  type JobPinOptions,
+  type TokenRejectedEvent,
+  type TokenRejectedHandler,
+} from './jobs.js'

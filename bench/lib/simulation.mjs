@@ -122,6 +122,16 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
     const notes = [] // { id, at } of this user's acknowledged writes
     await sleep(rand(0, 1000), signal)
     while (!stopped()) {
+      try {
+        await cycle()
+      } catch (err) {
+        if (signal?.aborted) return
+        errors.push(String(err?.message ?? err)) // counted and reported; the user carries on
+        await sleep(200, signal)
+      }
+    }
+
+    async function cycle() {
       const { body: w, latencyMs } = await call('POST', `/notes?user=${encodeURIComponent(user)}&body=note-${notes.length + 1}`, jar)
       writes++
       notes.push({ id: w.id, at: Date.now() })

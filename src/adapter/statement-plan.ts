@@ -51,7 +51,7 @@ export class StatementPlanner {
   }
 }
 
-/** @internal */
+/** How an adapter routes a classified statement (exported for tools such as `pindb explain`). */
 export function planFor(c: SqlClassification): StatementPlan {
   const session = c.session !== undefined
   const base = c.transaction === undefined ? { session } : { session, transaction: c.transaction }

@@ -62,6 +62,7 @@ export function int(parsed: Parsed, name: string, fallback: number, positive = f
  * @throws {@link CliError} (exit 2) for any other value.
  */
 export function oneOf<T extends string>(parsed: Parsed, name: string, accepted: Readonly<Record<string, T>>, fallback: T): T
+/** {@inheritDoc oneOf} Undefined when absent and no fallback is given. */
 export function oneOf<T extends string>(parsed: Parsed, name: string, accepted: Readonly<Record<string, T>>, fallback?: undefined): T | undefined
 export function oneOf<T extends string>(parsed: Parsed, name: string, accepted: Readonly<Record<string, T>>, fallback?: T): T | undefined {
   const raw = str(parsed, name)

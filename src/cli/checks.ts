@@ -125,7 +125,7 @@ export function sameServerNote<F>(p: Probed<F>, among?: string): string {
 /** A number from a driver value (number, bigint or numeric string), or null. */
 export function num(value: unknown): number | null {
   if (value === null || value === undefined || value === '') return null
-  const n = typeof value === 'bigint' ? Number(value) : Number(value)
+  const n = Number(value)
   return Number.isFinite(n) ? n : null
 }
 

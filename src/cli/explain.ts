@@ -43,7 +43,7 @@ export interface ExplainResult {
 export function describeRoute(c: SqlClassification, plan: StatementPlan): ExplainRoute {
   const anchors = plan.transaction === 'begin' || plan.transaction === 'begin-read-only' ? 'transaction' as const
     : plan.session ? 'session' as const : null
-  const keep = anchors === 'session' ? `; a checked-out client then stays on that connection until released (session state: ${c.session ?? 'other'})` : ''
+  const keep = anchors === 'session' ? '; a checked-out client then stays on that connection until released' : ''
   if (plan.transaction === 'begin') {
     return { target: 'primary', pinsInGreedy: true, needsPinInStrict: true, anchors,
       description: 'the primary, and the whole transaction runs there; it counts as a write: pins the DB set in greedy mode, needs a pin in strict mode' }
@@ -70,7 +70,7 @@ export function describeRoute(c: SqlClassification, plan: StatementPlan): Explai
   }
   const why = plan.reason === 'hint' ? ' (hint comment pindb:primary)' : ''
   return { target: 'primary', pinsInGreedy: true, needsPinInStrict: true, anchors,
-    description: `the primary${why}: pins the DB set in greedy mode, needs a pin in strict mode (else UnpinnedWriteError)${keep}` }
+    description: `the primary${why}: pins the DB set in greedy mode, needs a pin in strict mode (else UnpinnedWriteError)${keep}${keep === '' ? '' : ` (session state: ${c.session ?? 'other'})`}` }
 }
 
 /** Classifies and plans `sql` exactly as the adapters do. */
@@ -122,7 +122,7 @@ export async function explainCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(EXPLAIN_HELP)
     return EXIT.ok
   }
-  const dialect = oneOf(parsed, 'dialect', DIALECTS, 'postgres')
+  const dialect = oneOf<SqlDialect>(parsed, 'dialect', DIALECTS, 'postgres')
   const expect = oneOf(parsed, 'expect', KINDS)
   const writeFunctions = (str(parsed, 'write-functions') ?? '').split(',').map((f) => f.trim().toLowerCase()).filter((f) => f !== '')
   const arg = parsed.positionals[0]

@@ -46,7 +46,8 @@ export interface PinCarrierOptions {
    * Request and response header carrying the token, for API clients without cookies: send back
    * the value of the last response's header (and keep sending it while it is fresh). Default
    * `'x-pindb-token'`; `false` turns it off. Cross-origin browser clients need it listed in
-   * `Access-Control-Expose-Headers`.
+   * `Access-Control-Expose-Headers`. A request that carries both a cookie and a header gets the
+   * pins of every valid token, merged (per set, the later expiry wins): neither wins.
    */
   header?: false | string
   /**

@@ -85,7 +85,7 @@ export function classifySql(sql: string, options: ClassifyOptions): SqlClassific
 function classifyTokens(ctx: Context): SqlClassification {
   const buf = ctx.buf
   const n = buf.count
-  const isSemicolon = (i: number): boolean => buf.type[i] === T_PUNCT && buf.val[i] === SEMICOLON
+  const isSemicolon = (i: number): boolean => buf.type(i) === T_PUNCT && buf.val(i) === SEMICOLON
   if (buf.semicolons === 0) return analyzeStatement(ctx, 0, n)
   if (buf.semicolons === 1 && isSemicolon(n - 1)) return analyzeStatement(ctx, 0, n - 1)
   // Several statements: a write; keep the first session state and the last transaction step.

@@ -32,12 +32,12 @@ export class Context {
 
   /** Word id of token `i` if it is a word before `e`, else 0. */
   wordAt(i: number, e: number): number {
-    return i < e && this.buf.type[i] === T_WORD ? (this.buf.val[i] as number) : 0
+    return i < e && this.buf.type(i) === T_WORD ? this.buf.val(i) : 0
   }
 
   /** Whether token `i` (before `e`) is the punctuation character `ch`. */
   punctAt(i: number, e: number, ch: number): boolean {
-    return i < e && this.buf.type[i] === T_PUNCT && this.buf.val[i] === ch
+    return i < e && this.buf.type(i) === T_PUNCT && this.buf.val(i) === ch
   }
 }
 

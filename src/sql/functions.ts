@@ -66,15 +66,32 @@ export function compileUserFunctions(list: readonly string[] | undefined): UserF
 
 /** Lower-cased name of a word or quoted-identifier token. */
 export function tokenName(sql: string, buf: TokenBuffer, i: number): string {
-  const s = buf.start[i] as number
-  const e = buf.end[i] as number
-  if (buf.type[i] !== T_QIDENT) return sql.slice(s, e).toLowerCase()
+  const s = buf.start(i)
+  const e = buf.end(i)
+  if (buf.type(i) !== T_QIDENT) return sql.slice(s, e).toLowerCase()
   const q = sql[s] as string
   return sql
     .slice(s + 1, e - 1)
     .split(q + q)
     .join(q)
     .toLowerCase()
+}
+
+/**
+ * Folded hash of a word's or quoted identifier's name, as {@link hashName} computes it for
+ * a lower-case name; 0 for a quoted name holding a quote character (compare strings then).
+ */
+function nameHash(sql: string, buf: TokenBuffer, i: number): number {
+  const quoted = buf.type(i) === T_QIDENT
+  const s = buf.start(i) + (quoted ? 1 : 0)
+  const e = buf.end(i) - (quoted ? 1 : 0)
+  let h = HASH_SEED
+  for (let k = s; k < e; k++) {
+    const c = sql.charCodeAt(k)
+    if (quoted && (c === 34 || c === 96)) return 0
+    h = Math.imul(h ^ (c | 0x20), HASH_PRIME)
+  }
+  return h
 }
 
 /** What a write-function call found: its reason and the session state it touches. */
@@ -91,8 +108,8 @@ const PREFIXES: ReadonlyArray<readonly [string, SqlSessionKind | undefined]> = [
 
 /** Whether the token's name starts with `prefix` (lower-case ASCII), case-insensitively. */
 function hasPrefix(sql: string, buf: TokenBuffer, i: number, prefix: string): boolean {
-  const s = (buf.start[i] as number) + (buf.type[i] === T_QIDENT ? 1 : 0)
-  if ((buf.end[i] as number) - s <= prefix.length) return false
+  const s = buf.start(i) + (buf.type(i) === T_QIDENT ? 1 : 0)
+  if (buf.end(i) - s <= prefix.length) return false
   for (let k = 0; k < prefix.length; k++) if ((sql.charCodeAt(s + k) | 0x20) !== (prefix.charCodeAt(k) | 0x20)) return false
   return true
 }
@@ -103,16 +120,16 @@ function hasPrefix(sql: string, buf: TokenBuffer, i: number, prefix: string): bo
  * before it).
  */
 export function writeCall(sql: string, buf: TokenBuffer, i: number, first: number, user: UserFunctions | undefined): CallVerdict | undefined {
-  const t = buf.type[i]
+  const t = buf.type(i)
   if (t !== T_WORD && t !== T_QIDENT) return undefined
-  const v = buf.val[i] as number
+  const v = buf.val(i)
   if (v === UNICODE_IDENT) return { reason: 'write-function:unicode-identifier', session: undefined }
   const id = v < 0 ? -v : v
   if (id !== 0) {
     const fn = writeFunctionOf(id)
     if (fn !== undefined) return { reason: fn.reason, session: fn.session }
   } else {
-    const c = sql.charCodeAt((buf.start[i] as number) + (t === T_QIDENT ? 1 : 0)) | 0x20
+    const c = sql.charCodeAt(buf.start(i) + (t === T_QIDENT ? 1 : 0)) | 0x20
     if (c === 112 || c === 108) {
       for (const [prefix, session] of PREFIXES) {
         if (hasPrefix(sql, buf, i, prefix)) return { reason: `write-function:${tokenName(sql, buf, i)}`, session }
@@ -120,13 +137,15 @@ export function writeCall(sql: string, buf: TokenBuffer, i: number, first: numbe
     }
   }
   if (user === undefined) return undefined
-  const h = buf.hash[i] as number
-  if (h !== 0 && user.hashes !== undefined && !user.hashes.has(h)) return undefined
+  if (user.hashes !== undefined) {
+    const h = nameHash(sql, buf, i)
+    if (h !== 0 && !user.hashes.has(h)) return undefined
+  }
   const name = tokenName(sql, buf, i)
   const quals = user.byName.get(name)
   if (quals === undefined) return undefined
   let qualifier = ''
-  if (i - 2 >= first && buf.type[i - 1] === T_PUNCT && buf.val[i - 1] === 46) qualifier = tokenName(sql, buf, i - 2)
+  if (i - 2 >= first && buf.type(i - 1) === T_PUNCT && buf.val(i - 1) === 46) qualifier = tokenName(sql, buf, i - 2)
   for (const q of quals) {
     if (q === '' || qualifier === '' || q === qualifier) {
       return { reason: `write-function:${q === '' ? name : `${q}.${name}`}`, session: undefined }

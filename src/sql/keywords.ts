@@ -1,7 +1,8 @@
 /**
  * Keyword table of the SQL classifier: every word the classifier reacts to (statement heads,
- * clause keywords, write functions) gets a small integer id. The tokenizer hashes each word
- * while scanning it and looks the hash up here, so recognising a keyword allocates nothing.
+ * clause keywords, write functions) gets a small integer id. The tokenizer looks each word up
+ * here by a cheap key (length and three characters) and confirms by comparing characters, so
+ * recognising a keyword allocates nothing.
  *
  * @internal
  * @module
@@ -95,7 +96,7 @@ export interface WriteFunction {
   readonly session: FnSession
 }
 
-/** FNV-1a offset basis. */
+/** FNV-1a offset basis (name hashes of {@link ./functions.ts}). */
 export const HASH_SEED = 0x811c9dc5 | 0
 /** FNV-1a prime. */
 export const HASH_PRIME = 0x01000193
@@ -104,18 +105,29 @@ const TABLE_BITS = 11
 const TABLE_MASK = (1 << TABLE_BITS) - 1
 /** Open-addressing hash table: slot → word id (0 = empty). */
 const slotId = new Int32Array(1 << TABLE_BITS)
-/** Slot → full 32-bit hash, checked before the characters are compared. */
-const slotHash = new Int32Array(1 << TABLE_BITS)
+/** Slot → the word's key, checked before the characters are compared. */
+const slotKey = new Int32Array(1 << TABLE_BITS)
 /** Word id → word, case-folded with `| 0x20` like the input. */
 const foldedWords: string[] = ['']
 /** Word id → write-function descriptor. */
 const writeFunctions: Array<WriteFunction | undefined> = []
 
-/** Hash of a word folded with `| 0x20` (identifier characters fold exactly to lower case). */
-function hashWord(word: string): number {
-  let h = HASH_SEED
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ (word.charCodeAt(i) | 0x20), HASH_PRIME)
-  return h
+/**
+ * Cheap key of a word: its length and its first, second and last characters, folded with
+ * `| 0x20` (identifier characters fold exactly to lower case). Computing it costs no per-character
+ * work while the tokenizer scans the word; equal keys are confirmed by comparing characters.
+ */
+function wordKey(sql: string, start: number, end: number): number {
+  const len = end - start
+  const c0 = sql.charCodeAt(start) | 0x20
+  const c1 = len > 1 ? sql.charCodeAt(start + 1) | 0x20 : 0
+  const cl = sql.charCodeAt(end - 1) | 0x20
+  return (((len & 0xff) << 24) ^ ((c0 & 0xff) << 16) ^ ((c1 & 0xff) << 8) ^ (cl & 0xffff)) | 0
+}
+
+/** Table slot of a key. */
+function slotOf(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> (32 - TABLE_BITS)
 }
 
 for (let i = 0; i < WORDS.length; i++) {
@@ -124,11 +136,11 @@ for (let i = 0; i < WORDS.length; i++) {
   let folded = ''
   for (let k = 0; k < word.length; k++) folded += String.fromCharCode(word.charCodeAt(k) | 0x20)
   foldedWords.push(folded)
-  const h = hashWord(word)
-  let slot = (h ^ (h >>> 16)) & TABLE_MASK
+  const key = wordKey(word, 0, word.length)
+  let slot = slotOf(key)
   while (slotId[slot] !== 0) slot = (slot + 1) & TABLE_MASK
   slotId[slot] = id
-  slotHash[slot] = h
+  slotKey[slot] = key
 }
 for (const [name, session] of WRITE_FUNCTIONS) {
   const reason = SESSION_READS.has(name) ? `session-function:${name}` : `write-function:${name}`
@@ -143,15 +155,16 @@ export function kw(word: Word): number {
 }
 
 /**
- * Id of the word `sql.slice(start, end)` whose folded FNV-1a hash is `h`, or 0.
- * Characters are compared folded with `| 0x20`, so the match is case-insensitive.
+ * Id of the word `sql.slice(start, end)` (case-insensitive), or 0 if it is not a known word.
  */
-export function lookupWord(h: number, sql: string, start: number, end: number): number {
-  let slot = (h ^ (h >>> 16)) & TABLE_MASK
+export function lookupWord(sql: string, start: number, end: number): number {
+  if (end - start > 40) return 0
+  const key = wordKey(sql, start, end)
+  let slot = slotOf(key)
   for (;;) {
     const id = slotId[slot] as number
     if (id === 0) return 0
-    if (slotHash[slot] === h) {
+    if (slotKey[slot] === key) {
       const word = foldedWords[id] as string
       if (word.length === end - start) {
         let k = 0

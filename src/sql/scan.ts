@@ -48,15 +48,13 @@ function isNameUse(ctx: Context, i: number, s: number, e: number): boolean {
  */
 export function scanQuery(ctx: Context, s: number, e: number, userVariables: boolean): boolean {
   const buf = ctx.buf
-  const type = buf.type
-  const val = buf.val
   ctx.reason = undefined
   ctx.session = undefined
   let depth = 0
   for (let i = s; i < e; i++) {
-    const t = type[i]
+    const t = buf.type(i)
     if (t === T_WORD) {
-      const v = val[i] as number
+      const v = buf.val(i)
       if (v === 0) continue
       if (v === INSERT || v === UPDATE || v === DELETE || v === MERGE) {
         if (isNameUse(ctx, i, s, e)) continue
@@ -80,7 +78,7 @@ export function scanQuery(ctx: Context, s: number, e: number, userVariables: boo
         if (ctx.mysql) ctx.found('session-function:found_rows', 'other')
       }
     } else if (t === T_PUNCT) {
-      const v = val[i]
+      const v = buf.val(i)
       if (v === OPEN) {
         depth++
         if (i > s) {

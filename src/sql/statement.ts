@@ -236,11 +236,11 @@ function explain(ctx: Context, s: number, e: number, head: number): SqlClassific
 
 /** MySQL `DESCRIBE t [col | 'pattern']`: names and strings only. */
 function describe(ctx: Context, i: number, e: number): SqlClassification {
-  const { type, val } = ctx.buf
-  if (i >= e || (type[i] !== T_WORD && type[i] !== T_QIDENT)) return write('unknown')
+  const buf = ctx.buf
+  if (i >= e || (buf.type(i) !== T_WORD && buf.type(i) !== T_QIDENT)) return write('unknown')
   for (let j = i; j < e; j++) {
-    const t = type[j]
-    if (t !== T_WORD && t !== T_QIDENT && t !== T_STRING && !(t === T_PUNCT && val[j] === DOT)) return write('unknown')
+    const t = buf.type(j)
+    if (t !== T_WORD && t !== T_QIDENT && t !== T_STRING && !(t === T_PUNCT && buf.val(j) === DOT)) return write('unknown')
   }
   return read('describe')
 }
@@ -290,7 +290,7 @@ function rollback(ctx: Context, s: number, e: number): SqlClassification {
 /** `SET TRANSACTION …` (this transaction only), MySQL `SET @v = …`, any other `SET`. */
 function set(ctx: Context, s: number, e: number): SqlClassification {
   if (ctx.wordAt(s + 1, e) === TRANSACTION) return write('transaction', undefined, 'set-transaction')
-  if (s + 1 < e && ctx.buf.type[s + 1] === T_USERVAR) return write('user-variable', 'user-variable')
+  if (s + 1 < e && ctx.buf.type(s + 1) === T_USERVAR) return write('user-variable', 'user-variable')
   return write('set', 'set')
 }
 

@@ -4,7 +4,7 @@
  * It writes tokens into a reusable {@link TokenBuffer} (typed arrays: type, start, end, value)
  * and allocates nothing per character. Comments are skipped (pindb hint comments are
  * recorded), string literals, dollar quotes and quoted identifiers become single tokens, and
- * words are hashed while scanned so keywords are recognised without building strings.
+ * words are looked up in the keyword table without building strings.
  *
  * Where the servers themselves lex the same text differently depending on settings the
  * classifier cannot see (`standard_conforming_strings`, MySQL `NO_BACKSLASH_ESCAPES` /
@@ -16,7 +16,7 @@
  * @internal
  * @module
  */
-import { HASH_PRIME, HASH_SEED, lookupWord } from './keywords.js'
+import { lookupWord } from './keywords.js'
 import type { SqlDialect } from './types.js'
 
 /** Token types. */
@@ -37,7 +37,7 @@ export const T_USERVAR = 7
 export const T_SYSVAR = 8
 
 /** Value of a PostgreSQL `U&"…"` identifier: escapes can spell any name, so treat it as suspect. */
-export const UNICODE_IDENT = -0x7fff_ffff
+export const UNICODE_IDENT = -(1 << 26)
 
 /** Lex MySQL versioned comments `/*!…*\/` as comments (as a server older than the version does). */
 export const LEX_EXEC_AS_COMMENT = 1
@@ -65,18 +65,16 @@ for (let c = 0; c < 128; c++) {
   CHAR_CLASS[c] = (letter ? IDENT_START | IDENT_CONT : 0) | (digit ? DIGIT | IDENT_CONT : 0) | (c === 36 ? IDENT_CONT : 0)
 }
 
-/** Reusable token storage, grown on demand. */
+/**
+ * Reusable token storage, grown on demand: three int32 per token — start offset, end offset,
+ * and `(value << 4) | type`, where the value is the word id for words (0 if not a known
+ * word), −id for quoted identifiers, and the character code for punctuation.
+ */
 export class TokenBuffer {
   /** Number of tokens. */
   count = 0
-  /** Token type (`T_*`). */
-  type = new Uint8Array(64)
-  /** Offset of the token's first character. */
-  start = new Int32Array(64)
-  /** Offset after the token's last character. */
-  end = new Int32Array(64)
-  /** Word id for words (0 if unknown), −id for quoted identifiers, char code for punctuation. */
-  val = new Int32Array(64)
+  /** Packed tokens. */
+  data: Int32Array = new Int32Array(3 * 64)
   /** An unterminated string, quoted identifier, comment or dollar quote, or a stray control character. */
   error = false
   /** `HINT_*` bits of the hint comments seen. */
@@ -85,43 +83,36 @@ export class TokenBuffer {
   ambiguity = 0
   /** Number of `;` tokens (before the error, if lexing failed). */
   semicolons = 0
-  /** Folded hash of each word / quoted identifier's content (0 when not computed). */
-  hash = new Int32Array(64)
 
-  /** Appends a token. */
-  push(type: number, start: number, end: number, val: number, hash: number): void {
-    const i = this.count
-    if (i === this.type.length) this.grow()
-    this.type[i] = type
-    this.start[i] = start
-    this.end[i] = end
-    this.val[i] = val
-    this.hash[i] = hash
-    this.count = i + 1
+  /** Type (`T_*`) of token `i`. */
+  type(i: number): number {
+    return (this.data[3 * i + 2] as number) & 15
   }
 
-  private grow(): void {
-    const size = this.type.length * 2
-    const type = new Uint8Array(size)
-    const start = new Int32Array(size)
-    const end = new Int32Array(size)
-    const val = new Int32Array(size)
-    const hash = new Int32Array(size)
-    hash.set(this.hash)
-    type.set(this.type)
-    start.set(this.start)
-    end.set(this.end)
-    val.set(this.val)
-    this.type = type
-    this.start = start
-    this.end = end
-    this.val = val
-    this.hash = hash
+  /** Value of token `i`. */
+  val(i: number): number {
+    return (this.data[3 * i + 2] as number) >> 4
+  }
+
+  /** Offset of token `i`'s first character. */
+  start(i: number): number {
+    return this.data[3 * i] as number
+  }
+
+  /** Offset after token `i`'s last character. */
+  end(i: number): number {
+    return this.data[3 * i + 1] as number
+  }
+
+  /** Doubles the storage (keeping the tokens) and returns the new array. */
+  grow(): Int32Array {
+    const data = new Int32Array(this.data.length * 2)
+    data.set(this.data)
+    this.data = data
+    return data
   }
 }
 
-/** Folded hash of the last identifier scanned by {@link scanIdent}. */
-let identHash = 0
 /** Whether the last {@link scanQuoted} met a backslash. */
 let sawBackslash = false
 /** Whether the last {@link lineCommentEnd} met a `\r` it did not stop at. */
@@ -129,15 +120,12 @@ let sawCR = false
 
 /** End of the identifier starting at `i` (whose first character is already known valid). */
 function scanIdent(sql: string, i: number, n: number): number {
-  let h = Math.imul(HASH_SEED ^ (sql.charCodeAt(i) | 0x20), HASH_PRIME)
   let j = i + 1
   while (j < n) {
     const d = sql.charCodeAt(j)
     if (d < 128 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0) break
-    h = Math.imul(h ^ (d | 0x20), HASH_PRIME)
     j++
   }
-  identHash = h
   return j
 }
 
@@ -169,22 +157,9 @@ function scanQuoted(sql: string, p: number, n: number, q: number, backslash: boo
   return -1
 }
 
-/**
- * Word id of a quoted identifier's content `[p, e)` (0 if none), negated. Sets
- * {@link identHash} to the content's folded hash, or 0 when the content is long or holds a
- * quote character (callers then compare the normalised name).
- */
+/** Word id of a quoted identifier's content `[p, e)` (0 if none), negated. */
 function quotedWordValue(sql: string, p: number, e: number): number {
-  identHash = 0
-  if (e - p > 64 || e <= p) return 0
-  let h = HASH_SEED
-  for (let k = p; k < e; k++) {
-    const c = sql.charCodeAt(k)
-    if (c === 34 || c === 96) return 0
-    h = Math.imul(h ^ (c | 0x20), HASH_PRIME)
-  }
-  identHash = h
-  return -lookupWord(h, sql, p, e)
+  return e > p ? -lookupWord(sql, p, e) : 0
 }
 
 /** End (exclusive, at the newline) of a line comment whose body starts at `p`. */
@@ -248,6 +223,8 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
   const plainBackslash = mysql === ((mode & LEX_FLIP_BACKSLASH) === 0)
   const crEnds = !mysql || (mode & LEX_CR_ENDS_COMMENT) !== 0
   const execAsComment = (mode & LEX_EXEC_AS_COMMENT) !== 0
+  let data = out.data
+  let count = 0
   let hints = 0
   let ambiguity = 0
   let execOpen = false
@@ -264,208 +241,196 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
       i++
       continue
     }
+    const start = i
+    let type = 0
+    let val = 0
     if (c >= 128 || ((CHAR_CLASS[c] as number) & IDENT_START) !== 0) {
       const j = scanIdent(sql, i, n)
-      if (j === i + 1 && j < n) {
+      type = T_WORD
+      i = j
+      if (j === start + 1 && j < n) {
         const d = sql.charCodeAt(j)
         const f = c | 0x20
-        if (d === 39) {
-          if (f === 101 && !mysql) {
-            // E'…': backslash escapes whatever the settings.
-            const e = scanQuoted(sql, j + 1, n, 39, true)
-            if (e < 0) return
-            out.push(T_STRING, i, e, 0, 0)
-            i = e
-            continue
-          }
-          if (f === 98 || f === 120) {
-            // B'…' / X'…': no escapes, no doubling.
-            const e = sql.indexOf("'", j + 1)
-            if (e < 0) return
-            out.push(T_STRING, i, e + 1, 0, 0)
-            i = e + 1
-            continue
-          }
+        if (d === 39 && f === 101 && !mysql) {
+          // E'…': backslash escapes whatever the settings.
+          i = scanQuoted(sql, j + 1, n, 39, true)
+          type = T_STRING
+        } else if (d === 39 && (f === 98 || f === 120)) {
+          // B'…' / X'…': no escapes, no doubling.
+          i = sql.indexOf("'", j + 1)
+          if (i >= 0) i++
+          type = T_STRING
         } else if (d === 38 && f === 117 && !mysql && j + 1 < n) {
           const q = sql.charCodeAt(j + 1)
           if (q === 34 || q === 39) {
-            // U&"…" / U&'…': Unicode escapes, no backslash escapes of quotes.
-            const e = scanQuoted(sql, j + 2, n, q, false)
+            // U&"…" / U&'…': Unicode escapes; backslashes never escape the quote.
+            i = scanQuoted(sql, j + 2, n, q, false)
+            type = q === 34 ? T_QIDENT : T_STRING
+            val = q === 34 ? UNICODE_IDENT : 0
+          }
+        }
+        if (i < 0) return
+      }
+      if (type === T_WORD) val = lookupWord(sql, start, j)
+    } else {
+      const next = i + 1 < n ? sql.charCodeAt(i + 1) : 0
+      switch (c) {
+        case 39: // '…'
+          i = scanQuoted(sql, i + 1, n, 39, plainBackslash)
+          if (sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH
+          if (i < 0) return
+          type = T_STRING
+          break
+        case 34: // "…": identifier in PG; string (or, with ANSI_QUOTES, identifier) in MySQL.
+          i = scanQuoted(sql, i + 1, n, 34, mysql && plainBackslash)
+          if (mysql && sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH
+          if (i < 0) return
+          type = T_QIDENT
+          val = quotedWordValue(sql, start + 1, i - 1)
+          break
+        case 96: // `…` (MySQL)
+          if (!mysql) break
+          i = scanQuoted(sql, i + 1, n, 96, false)
+          if (i < 0) return
+          type = T_QIDENT
+          val = quotedWordValue(sql, start + 1, i - 1)
+          break
+        case 36: {
+          if (mysql) {
+            i = scanIdent(sql, i, n)
+            type = T_WORD
+            val = lookupWord(sql, start, i)
+            break
+          }
+          if (next >= 48 && next <= 57) {
+            i += 2
+            while (i < n && ((CHAR_CLASS[sql.charCodeAt(i)] as number) & DIGIT) !== 0) i++
+            type = T_PARAM
+            break
+          }
+          // Dollar quote $tag$…$tag$ (tag: identifier characters without '$').
+          let j = i + 1
+          if (next !== 36) {
+            if (next < 128 && ((CHAR_CLASS[next] as number) & IDENT_START) === 0) break
+            j++
+            while (j < n) {
+              const d = sql.charCodeAt(j)
+              if (d === 36 || (d < 128 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0)) break
+              j++
+            }
+            if (j >= n || sql.charCodeAt(j) !== 36) break
+          }
+          const tag = sql.slice(i, j + 1)
+          const close = sql.indexOf(tag, j + 1)
+          if (close < 0) return
+          i = close + tag.length
+          type = T_STRING
+          break
+        }
+        case 45: {
+          // -- comment (MySQL: only when followed by whitespace, a control character or the end).
+          if (next !== 45) break
+          if (mysql && i + 2 < n) {
+            const d = sql.charCodeAt(i + 2)
+            if (d > 32 && d !== 127) break
+          }
+          const e = lineCommentEnd(sql, i + 2, n, crEnds)
+          if (sawCR) ambiguity |= LEX_CR_ENDS_COMMENT
+          hints |= hintAt(sql, i + 2, e)
+          i = e
+          continue
+        }
+        case 35: {
+          if (!mysql) break
+          const e = lineCommentEnd(sql, i + 1, n, crEnds)
+          if (sawCR) ambiguity |= LEX_CR_ENDS_COMMENT
+          i = e
+          continue
+        }
+        case 47: {
+          if (next !== 42) break
+          if (!mysql) {
+            const e = nestedCommentEnd(sql, i + 2, n)
             if (e < 0) return
-            out.push(q === 34 ? T_QIDENT : T_STRING, i, e, q === 34 ? UNICODE_IDENT : 0, 0)
+            hints |= hintAt(sql, i + 2, e - 2)
             i = e
             continue
           }
-        }
-      }
-      out.push(T_WORD, i, j, lookupWord(identHash, sql, i, j), identHash)
-      i = j
-      continue
-    }
-    const next = i + 1 < n ? sql.charCodeAt(i + 1) : 0
-    switch (c) {
-      case 39: {
-        // '…'
-        const e = scanQuoted(sql, i + 1, n, 39, plainBackslash)
-        if (sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH
-        if (e < 0) return
-        out.push(T_STRING, i, e, 0, 0)
-        i = e
-        continue
-      }
-      case 34: {
-        // "…": identifier in PG; string (or, with ANSI_QUOTES, identifier) in MySQL.
-        const e = scanQuoted(sql, i + 1, n, 34, mysql && plainBackslash)
-        if (mysql && sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH
-        if (e < 0) return
-        out.push(T_QIDENT, i, e, quotedWordValue(sql, i + 1, e - 1), identHash)
-        i = e
-        continue
-      }
-      case 96: {
-        if (!mysql) break
-        const e = scanQuoted(sql, i + 1, n, 96, false)
-        if (e < 0) return
-        out.push(T_QIDENT, i, e, quotedWordValue(sql, i + 1, e - 1), identHash)
-        i = e
-        continue
-      }
-      case 36: {
-        if (mysql) {
-          const j = scanIdent(sql, i, n)
-          out.push(T_WORD, i, j, lookupWord(identHash, sql, i, j), identHash)
-          i = j
-          continue
-        }
-        if (next >= 48 && next <= 57) {
-          let j = i + 2
-          while (j < n && ((CHAR_CLASS[sql.charCodeAt(j)] as number) & DIGIT) !== 0) j++
-          out.push(T_PARAM, i, j, 0, 0)
-          i = j
-          continue
-        }
-        // Dollar quote $tag$…$tag$ (tag: identifier characters without '$').
-        let j = i + 1
-        if (next !== 36) {
-          if (next < 128 && ((CHAR_CLASS[next] as number) & IDENT_START) === 0) break
-          j++
-          while (j < n) {
-            const d = sql.charCodeAt(j)
-            if (d === 36 || (d < 128 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0)) break
-            j++
+          const bang = i + 2 < n ? sql.charCodeAt(i + 2) : 0
+          const mariaBang = bang === 77 && i + 3 < n && sql.charCodeAt(i + 3) === 33
+          if ((bang === 33 || mariaBang) && !execOpen) {
+            ambiguity |= LEX_EXEC_AS_COMMENT
+            if (!execAsComment) {
+              // Versioned comment lexed as code: skip the marker and version digits.
+              execOpen = true
+              i += mariaBang ? 4 : 3
+              while (i < n && ((CHAR_CLASS[sql.charCodeAt(i)] as number) & DIGIT) !== 0) i++
+              continue
+            }
           }
-          if (j >= n || sql.charCodeAt(j) !== 36) break
-        }
-        const tag = sql.slice(i, j + 1)
-        const close = sql.indexOf(tag, j + 1)
-        if (close < 0) return
-        out.push(T_STRING, i, close + tag.length, 0, 0)
-        i = close + tag.length
-        continue
-      }
-      case 45: {
-        // -- comment (MySQL: only when followed by whitespace, a control character or the end).
-        if (next !== 45) break
-        if (mysql && i + 2 < n) {
-          const d = sql.charCodeAt(i + 2)
-          if (d > 32 && d !== 127) break
-        }
-        const e = lineCommentEnd(sql, i + 2, n, crEnds)
-        if (sawCR) ambiguity |= LEX_CR_ENDS_COMMENT
-        hints |= hintAt(sql, i + 2, e)
-        i = e
-        continue
-      }
-      case 35: {
-        if (!mysql) break
-        const e = lineCommentEnd(sql, i + 1, n, crEnds)
-        if (sawCR) ambiguity |= LEX_CR_ENDS_COMMENT
-        i = e
-        continue
-      }
-      case 47: {
-        if (next !== 42) break
-        if (!mysql) {
-          const e = nestedCommentEnd(sql, i + 2, n)
+          const e = sql.indexOf('*/', i + 2)
           if (e < 0) return
-          hints |= hintAt(sql, i + 2, e - 2)
-          i = e
+          hints |= hintAt(sql, i + 2, e)
+          i = e + 2
           continue
         }
-        const bang = i + 2 < n ? sql.charCodeAt(i + 2) : 0
-        const mariaBang = bang === 77 && i + 3 < n && sql.charCodeAt(i + 3) === 33
-        if ((bang === 33 || mariaBang) && !execOpen) {
-          ambiguity |= LEX_EXEC_AS_COMMENT
-          if (!execAsComment) {
-            // Versioned comment lexed as code: skip the marker and version digits.
-            execOpen = true
-            i += mariaBang ? 4 : 3
-            while (i < n && ((CHAR_CLASS[sql.charCodeAt(i)] as number) & DIGIT) !== 0) i++
+        case 42:
+          if (execOpen && next === 47) {
+            execOpen = false
+            i += 2
             continue
           }
-        }
-        const e = sql.indexOf('*/', i + 2)
-        if (e < 0) return
-        hints |= hintAt(sql, i + 2, e)
-        i = e + 2
-        continue
-      }
-      case 42: {
-        if (execOpen && next === 47) {
-          execOpen = false
-          i += 2
-          continue
-        }
-        break
-      }
-      case 64: {
-        if (!mysql) break
-        if (next === 64) {
-          let j = i + 2
-          while (j < n) {
-            const d = sql.charCodeAt(j)
-            if (d < 128 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0) break
-            j++
+          break
+        case 64: {
+          if (!mysql) break
+          if (next === 64) {
+            i += 2
+            while (i < n) {
+              const d = sql.charCodeAt(i)
+              if (d < 128 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0) break
+              i++
+            }
+            type = T_SYSVAR
+          } else if (next === 39 || next === 34 || next === 96) {
+            i = scanQuoted(sql, i + 2, n, next, next !== 96 && plainBackslash)
+            if (next !== 96 && sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH
+            if (i < 0) return
+            type = T_USERVAR
+          } else if (next >= 128 || next === 46 || ((CHAR_CLASS[next] as number) & IDENT_CONT) !== 0) {
+            i += 2
+            while (i < n) {
+              const d = sql.charCodeAt(i)
+              if (d < 128 && d !== 46 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0) break
+              i++
+            }
+            type = T_USERVAR
           }
-          out.push(T_SYSVAR, i, j, 0, 0)
-          i = j
-          continue
+          break
         }
-        if (next === 39 || next === 34 || next === 96) {
-          const e = scanQuoted(sql, i + 2, n, next, next !== 96 && plainBackslash)
-          if (next !== 96 && sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH
-          if (e < 0) return
-          out.push(T_USERVAR, i, e, 0, 0)
-          i = e
-          continue
-        }
-        if (next >= 128 || (next !== 0 && ((CHAR_CLASS[next] as number) & IDENT_CONT) !== 0) || next === 46) {
-          let j = i + 2
-          while (j < n) {
-            const d = sql.charCodeAt(j)
-            if (d < 128 && d !== 46 && ((CHAR_CLASS[d] as number) & IDENT_CONT) === 0) break
-            j++
-          }
-          out.push(T_USERVAR, i, j, 0, 0)
-          i = j
-          continue
-        }
-        break
+        default:
+          break
       }
-      default:
-        break
+      if (type === 0) {
+        if ((c >= 48 && c <= 57) || (c === 46 && next >= 48 && next <= 57)) {
+          i = numberEnd(sql, i, n)
+          type = T_NUMBER
+        } else {
+          if (c === 59) out.semicolons++
+          i++
+          type = T_PUNCT
+          val = c
+        }
+      }
     }
-    if ((c >= 48 && c <= 57) || (c === 46 && next >= 48 && next <= 57)) {
-      const e = numberEnd(sql, i, n)
-      out.push(T_NUMBER, i, e, 0, 0)
-      i = e
-      continue
-    }
-    if (c === 59) out.semicolons++
-    out.push(T_PUNCT, i, i + 1, c, 0)
-    i++
+    const p = 3 * count
+    if (p === data.length) data = out.grow()
+    data[p] = start
+    data[p + 1] = i
+    data[p + 2] = (val << 4) | type
+    count++
   }
   if (execOpen) return
+  out.count = count
   out.error = false
   out.hints = hints
   out.ambiguity = ambiguity

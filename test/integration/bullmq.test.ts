@@ -38,7 +38,13 @@ let queue: Queue<Data>
 const seen = new Map<number, { pinned: string[]; inContext: boolean; afterAwait: string[] }>()
 let expected = JOBS
 let resolveDone: () => void = () => {}
-let done = new Promise<void>((resolve) => (resolveDone = resolve))
+let rejectDone: (err: Error) => void = () => {}
+function expectJobs(): Promise<void> {
+  const promise = new Promise<void>((resolve, reject) => ((resolveDone = resolve), (rejectDone = reject)))
+  promise.catch(() => {}) // a job may fail before the test awaits: it still fails the test, not the process
+  return promise
+}
+let done = expectJobs()
 let worker: Worker<Data>
 
 beforeAll(async () => {
@@ -64,6 +70,7 @@ beforeAll(async () => {
     }, { secrets: [SECRET], onTokenRejected: (e) => events.push(e) }),
     { connection, concurrency: 1 },
   )
+  worker.on('failed', (job, err) => rejectDone(new Error(`job ${job?.data.i} failed: ${err.message}`)))
   await worker.waitUntilReady()
 })
 
@@ -100,7 +107,7 @@ describe('BullMQ', () => {
   it('a job enqueued after a write carries the pin; one enqueued unpinned does not; a forged token is reported', async () => {
     seen.clear()
     expected = 3
-    done = new Promise<void>((resolve) => (resolveDone = resolve))
+    done = expectJobs()
     await pindb.run(async () => {
       pindb.dbForWrite() // greedy: the write pins `default`
       await queue.add('after-write', { i: 1, kind: 'probe', expect: ['default'] })

@@ -130,6 +130,7 @@ function honoServer(): Promise<Started> {
       for await (const chunk of notes.stream(id)) await stream.write(chunk)
     })
   })
+  app.onError((_err, c) => c.text('failed', 500))
   return serveFetch(app.fetch)
 }
 
