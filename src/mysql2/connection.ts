@@ -7,8 +7,8 @@
  */
 import { RoutedSession } from '../adapter/routed-session.js'
 import { PinDbError } from '../errors.js'
-import type { PinDbMysqlPool } from './pool.js'
-import type { MysqlPoolConnectionLike, MysqlQueryOptions, MysqlResult } from './types.js'
+import type { RoutedPoolCore } from '../adapter/routed-pool.js'
+import type { MysqlPoolConnectionLike, MysqlPoolLike, MysqlQueryOptions, MysqlResult } from './types.js'
 
 /** @internal The SQL text of a `query` / `execute` first argument. */
 export function sqlOf(sql: string | MysqlQueryOptions): string {
@@ -17,16 +17,17 @@ export function sqlOf(sql: string | MysqlQueryOptions): string {
   throw new TypeError('[pindb] [mysql2] query expects SQL text or a { sql, values } options object')
 }
 
-/** A routed connection checked out of a {@link PinDbMysqlPool}. Call {@link PinDbMysqlConnection.release} when done. */
+/** A routed connection checked out of a `PinDbMysqlPool`. Call {@link PinDbMysqlConnection.release} when done. */
 export class PinDbMysqlConnection {
   readonly #session: RoutedSession<MysqlPoolConnectionLike>
 
   /** @internal Use `pool.getConnection()`. */
-  constructor(pool: PinDbMysqlPool) {
+  constructor(pool: RoutedPoolCore<MysqlPoolLike>) {
     this.#session = new RoutedSession({
       pindb: pool.pindb,
       planner: pool.planner,
       route: (plan, sql, extra) => pool.route(plan, sql, extra),
+      waitForPosition: pool.waitForPosition,
       acquire: async (alias) => (await pool.poolFor(alias)).getConnection(),
       giveBack: (conn, err) => (err === undefined ? conn.release() : conn.destroy()),
     })

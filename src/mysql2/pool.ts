@@ -5,89 +5,48 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { routePlanned, runPooled } from '../adapter/routed-session.js'
-import { StatementPlanner, type StatementPlan } from '../adapter/statement-plan.js'
-import { PinDbConfigError, PinDbError } from '../errors.js'
+import { RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
+import { runPooled } from '../adapter/routed-session.js'
 import type { PinDb } from '../pindb.js'
-import type { RouteDecision } from '../route-event.js'
-import type { RouteOptions } from '../router.js'
-import type { WaitForPosition } from '../adapter/failover.js'
-import { ReplicaMonitor, type MonitorOptions } from '../monitor/replica-monitor.js'
-import { mysqlProbe } from './probe.js'
 import { PinDbMysqlConnection, sqlOf } from './connection.js'
+import { mysqlProbe } from './probe.js'
 import type { MysqlModuleLike, MysqlPoolLike, MysqlQueryOptions, MysqlResult } from './types.js'
 
 /** Options of {@link createMysqlPool}. */
-export interface MysqlPoolOptions {
-  /** Tie the pool to one DB set; default: the delegates choose per statement from `{ sql }` hints. */
-  set?: string
+export interface MysqlPoolOptions extends RoutedPoolOptions {
   /** The `mysql2/promise` module (or `{ createPool }`). Default: `import('mysql2/promise')` on first use. */
   mysql?: MysqlModuleLike
   /** Builds the real pool of one alias. Default: `mysql.createPool(pindb.databases[alias])`. */
   createPool?: (alias: string, config: object) => MysqlPoolLike
-  /** Function names whose call makes a statement a write (beyond `GET_LOCK`, `NEXTVAL`, …). */
-  writeFunctions?: readonly string[]
-  /**
-   * Start a replica monitor for the pool's sets (replay positions, lag, health; needed by
-   * `maxLag` and causal reads). Stops when the pool ends. Default off.
-   */
-  monitor?: boolean | MonitorOptions
 }
 
 /** A mysql2 promise pool look-alike routed by pindb. */
 export class PinDbMysqlPool extends EventEmitter {
-  readonly pindb: PinDb<object>
-  readonly planner: StatementPlanner
-  readonly set: string | undefined
-  readonly #options: MysqlPoolOptions
-  readonly #pools = new Map<string, Promise<MysqlPoolLike>>()
-  readonly #unregister: (() => void)[] = []
+  /** @internal */
+  readonly core: RoutedPoolCore<MysqlPoolLike>
   #mysql: Promise<MysqlModuleLike> | undefined
-  #ended = false
-  readonly #monitor: ReplicaMonitor | undefined
-  /** @internal Causal reads with `waitMs`. */
-  readonly waitForPosition: WaitForPosition
 
   constructor(pindb: PinDb<object>, options: MysqlPoolOptions = {}) {
     super()
-    this.pindb = pindb
-    this.#options = options
-    this.set = options.set
-    if (options.set !== undefined && pindb.dbSetOf(options.set) !== options.set) {
-      throw new PinDbConfigError('set', `"${options.set}" is not a DB set (primary alias); tie the pool to a primary.`)
-    }
-    this.planner = new StatementPlanner('mysql', options.writeFunctions)
-    const sets = options.set === undefined ? [...pindb.topology.sets.keys()] : [options.set]
-    const probe = mysqlProbe((alias) => this.poolFor(alias))
-    this.waitForPosition = probe.waitForPosition
-    for (const set of sets) this.#unregister.push(pindb.registerPositionSource(set, () => probe.primaryPosition(set)))
-    this.#unregister.push(pindb.onClose(() => this.end()))
-    this.#monitor = options.monitor ? new ReplicaMonitor(pindb, probe, sets, options.monitor === true ? {} : options.monitor) : undefined
-    void this.#monitor?.start()
+    this.core = new RoutedPoolCore(pindb, {
+      name: 'mysql2',
+      dialect: 'mysql',
+      create: (alias, config) => this.#createPool(alias, config, options),
+      end: (pool) => pool.end(),
+      probe: mysqlProbe,
+    }, options)
   }
 
-  /** @internal */
-  route(plan: StatementPlan, sql: string, extra?: RouteOptions): RouteDecision {
-    return routePlanned(this.pindb, this.set, plan, sql, extra)
-  }
+  /** The pindb instance this pool routes for. */
+  get pindb(): PinDb<object> { return this.core.pindb }
 
-  /** @internal The real pool of one alias, created on first use. */
-  poolFor(alias: string): Promise<MysqlPoolLike> {
-    if (this.#ended) return Promise.reject(new PinDbError('PINDB_CLOSED', '[mysql2] the pool has ended; create a new one.'))
-    let pool = this.#pools.get(alias)
-    if (pool === undefined) {
-      pool = this.#createPool(alias)
-      this.#pools.set(alias, pool)
-    }
-    return pool
-  }
-
-  async #createPool(alias: string): Promise<MysqlPoolLike> {
-    const config = this.pindb.databases[alias] ?? {}
+  async #createPool(alias: string, config: object, options: MysqlPoolOptions): Promise<MysqlPoolLike> {
     let pool: MysqlPoolLike
-    if (this.#options.createPool !== undefined) pool = this.#options.createPool(alias, config)
+    if (options.createPool !== undefined) pool = options.createPool(alias, config)
     else {
-      this.#mysql ??= this.#options.mysql !== undefined ? Promise.resolve(this.#options.mysql) : loadMysql()
+      this.#mysql ??= options.mysql !== undefined
+        ? Promise.resolve(options.mysql)
+        : loadDriver('mysql2', 'mysql2/promise', 'mysql', (m) => (typeof m['createPool'] === 'function' ? (m as unknown as MysqlModuleLike) : undefined))
       pool = (await this.#mysql).createPool(config)
     }
     for (const event of ['connection', 'acquire', 'release', 'enqueue'] as const) {
@@ -98,39 +57,23 @@ export class PinDbMysqlPool extends EventEmitter {
 
   /** Routed `query(sql, values?)`. */
   query(sql: string | MysqlQueryOptions, values?: unknown): Promise<MysqlResult> {
-    return runPooled(this, sqlOf(sql), async (alias) => (await this.poolFor(alias)).query(sql, values))
+    return runPooled(this.core, sqlOf(sql), async (alias) => (await this.core.poolFor(alias)).query(sql, values))
   }
 
   /** Routed `execute(sql, values?)`. */
   execute(sql: string | MysqlQueryOptions, values?: unknown): Promise<MysqlResult> {
-    return runPooled(this, sqlOf(sql), async (alias) => (await this.poolFor(alias)).execute(sql, values))
+    return runPooled(this.core, sqlOf(sql), async (alias) => (await this.core.poolFor(alias)).execute(sql, values))
   }
 
   /** Checks out a routed connection; see the README for how its statements are routed. */
   async getConnection(): Promise<PinDbMysqlConnection> {
-    if (this.#ended) throw new PinDbError('PINDB_CLOSED', '[mysql2] the pool has ended; create a new one.')
-    return new PinDbMysqlConnection(this)
+    if (this.core.ended) throw this.core.closedError()
+    return new PinDbMysqlConnection(this.core)
   }
 
-  /** Ends every underlying pool. */
-  async end(): Promise<void> {
-    if (this.#ended) return
-    this.#ended = true
-    for (const unregister of this.#unregister.splice(0)) unregister()
-    await this.#monitor?.stop()
-    const pools = await Promise.allSettled(this.#pools.values())
-    await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? p.value.end() : undefined)))
-  }
-}
-
-async function loadMysql(): Promise<MysqlModuleLike> {
-  try {
-    const mod = (await import('mysql2/promise')) as { default?: MysqlModuleLike } & Partial<MysqlModuleLike>
-    const mysql = typeof mod.createPool === 'function' ? (mod as MysqlModuleLike) : mod.default
-    if (mysql === undefined || typeof mysql.createPool !== 'function') throw new TypeError('mysql2/promise has no createPool')
-    return mysql
-  } catch (cause) {
-    throw new PinDbError('PINDB_DRIVER_MISSING', '[mysql2] could not load "mysql2/promise". Install it (`npm install mysql2`) or pass `{ mysql }` to createMysqlPool.', { cause })
+  /** Ends every underlying pool (and the replica monitor). */
+  end(): Promise<void> {
+    return this.core.end()
   }
 }
 

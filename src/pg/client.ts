@@ -8,24 +8,25 @@
 import { EventEmitter } from 'node:events'
 import { RoutedSession } from '../adapter/routed-session.js'
 import { PinDbError } from '../errors.js'
-import type { PinDbPgPool } from './pool.js'
+import type { RoutedPoolCore } from '../adapter/routed-pool.js'
 import { queryArgs, settle } from './query-args.js'
-import type { PgCallback, PgPoolClientLike, PgQueryConfig, PgQueryResult, PgSubmittable } from './types.js'
+import type { PgCallback, PgPoolClientLike, PgPoolLike, PgQueryConfig, PgQueryResult, PgSubmittable } from './types.js'
 
 const FORWARDED = ['error', 'notice', 'notification'] as const
 
-/** A routed client checked out of a {@link PinDbPgPool}. Call {@link PinDbPgClient.release} when done. */
+/** A routed client checked out of a `PinDbPgPool`. Call {@link PinDbPgClient.release} when done. */
 export class PinDbPgClient extends EventEmitter {
   readonly #session: RoutedSession<PgPoolClientLike>
   readonly #detach = new Map<PgPoolClientLike, () => void>()
 
   /** @internal Use `pool.connect()`. */
-  constructor(pool: PinDbPgPool) {
+  constructor(pool: RoutedPoolCore<PgPoolLike>) {
     super()
     this.#session = new RoutedSession({
       pindb: pool.pindb,
       planner: pool.planner,
       route: (plan, sql, extra) => pool.route(plan, sql, extra),
+      waitForPosition: pool.waitForPosition,
       acquire: async (alias) => this.#attach(await (await pool.poolFor(alias)).connect()),
       giveBack: (client, err) => {
         this.#detach.get(client)?.()

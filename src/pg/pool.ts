@@ -5,37 +5,20 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { routePlanned, runPooled } from '../adapter/routed-session.js'
-import { StatementPlanner, type StatementPlan } from '../adapter/statement-plan.js'
-import { PinDbConfigError, PinDbError } from '../errors.js'
+import { RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
+import { runPooled } from '../adapter/routed-session.js'
 import type { PinDb } from '../pindb.js'
-import type { RouteDecision } from '../route-event.js'
-import type { RouteOptions } from '../router.js'
-import type { WaitForPosition } from '../adapter/failover.js'
-import { ReplicaMonitor, type MonitorOptions } from '../monitor/replica-monitor.js'
-import { pgProbe } from './probe.js'
 import { PinDbPgClient } from './client.js'
+import { pgProbe } from './probe.js'
 import { queryArgs, settle } from './query-args.js'
 import type { PgCallback, PgModuleLike, PgPoolLike, PgQueryConfig, PgQueryResult } from './types.js'
 
 /** Options of {@link createPgPool}. */
-export interface PgPoolOptions {
-  /**
-   * Tie the pool to one DB set: every statement routes within it and the delegates are not asked.
-   * Default: the delegates choose the set per statement from `{ sql }` hints.
-   */
-  set?: string
+export interface PgPoolOptions extends RoutedPoolOptions {
   /** The `pg` module (or `{ Pool }`). Default: `import('pg')` on first use. */
   pg?: PgModuleLike
   /** Builds the real pool of one alias. Default: `new pg.Pool(pindb.databases[alias])`. */
   createPool?: (alias: string, config: object) => PgPoolLike
-  /** Function names whose call makes a statement a write (beyond `nextval`, `setval`, advisory locks, …). */
-  writeFunctions?: readonly string[]
-  /**
-   * Start a replica monitor for the pool's sets (replay positions, lag, health; needed by
-   * `maxLag` and causal reads). Stops when the pool ends. Default off.
-   */
-  monitor?: boolean | MonitorOptions
 }
 
 /**
@@ -43,37 +26,24 @@ export interface PgPoolOptions {
  * `PostgresDialect` and Drizzle's `node-postgres` driver — uses it unchanged.
  */
 export class PinDbPgPool extends EventEmitter {
-  readonly pindb: PinDb<object>
-  readonly planner: StatementPlanner
-  readonly set: string | undefined
-  readonly #options: PgPoolOptions
-  readonly #pools = new Map<string, Promise<PgPoolLike>>()
+  /** @internal */
+  readonly core: RoutedPoolCore<PgPoolLike>
   readonly #created: PgPoolLike[] = []
-  readonly #unregister: (() => void)[] = []
   #pg: Promise<PgModuleLike> | undefined
-  #ended = false
-  readonly #monitor: ReplicaMonitor | undefined
-  /** @internal Causal reads with `waitMs`. */
-  readonly waitForPosition: WaitForPosition
 
   constructor(pindb: PinDb<object>, options: PgPoolOptions = {}) {
     super()
-    this.pindb = pindb
-    this.#options = options
-    this.set = options.set
-    if (options.set !== undefined && pindb.dbSetOf(options.set) !== options.set) {
-      throw new PinDbConfigError('set', `"${options.set}" is not a DB set (primary alias); tie the pool to a primary.`)
-    }
-    this.planner = new StatementPlanner('postgres', options.writeFunctions)
-    const sets = options.set === undefined ? [...pindb.topology.sets.keys()] : [options.set]
-    const probe = pgProbe((alias) => this.poolFor(alias))
-    this.waitForPosition = probe.waitForPosition
-    for (const set of sets) this.#unregister.push(pindb.registerPositionSource(set, () => probe.primaryPosition(set)))
-    this.#unregister.push(pindb.onClose(() => this.end()))
-    this.#monitor = options.monitor ? new ReplicaMonitor(pindb, probe, sets, options.monitor === true ? {} : options.monitor) : undefined
-    void this.#monitor?.start()
+    this.core = new RoutedPoolCore(pindb, {
+      name: 'pg',
+      dialect: 'postgres',
+      create: (alias, config) => this.#createPool(alias, config, options),
+      end: (pool) => pool.end(),
+      probe: pgProbe,
+    }, options)
   }
 
+  /** The pindb instance this pool routes for. */
+  get pindb(): PinDb<object> { return this.core.pindb }
   /** Sum over the underlying pools. */
   get totalCount(): number { return this.#created.reduce((n, p) => n + (p.totalCount ?? 0), 0) }
   /** Sum over the underlying pools. */
@@ -81,32 +51,16 @@ export class PinDbPgPool extends EventEmitter {
   /** Sum over the underlying pools. */
   get waitingCount(): number { return this.#created.reduce((n, p) => n + (p.waitingCount ?? 0), 0) }
   /** Whether {@link PinDbPgPool.end} was called. */
-  get ended(): boolean { return this.#ended }
+  get ended(): boolean { return this.core.ended }
 
-  /** @internal */
-  route(plan: StatementPlan, sql: string, extra?: RouteOptions): RouteDecision {
-    return routePlanned(this.pindb, this.set, plan, sql, extra)
-  }
-
-  /** @internal The real pool of one alias, created on first use. */
-  poolFor(alias: string): Promise<PgPoolLike> {
-    if (this.#ended) return Promise.reject(new PinDbError('PINDB_CLOSED', '[pg] the pool has ended; create a new one.'))
-    let pool = this.#pools.get(alias)
-    if (pool === undefined) {
-      pool = this.#createPool(alias)
-      this.#pools.set(alias, pool)
-    }
-    return pool
-  }
-
-  async #createPool(alias: string): Promise<PgPoolLike> {
-    const config = this.pindb.databases[alias] ?? {}
+  async #createPool(alias: string, config: object, options: PgPoolOptions): Promise<PgPoolLike> {
     let pool: PgPoolLike
-    if (this.#options.createPool !== undefined) pool = this.#options.createPool(alias, config)
+    if (options.createPool !== undefined) pool = options.createPool(alias, config)
     else {
-      this.#pg ??= this.#options.pg !== undefined ? Promise.resolve(this.#options.pg) : loadPg()
-      const pg = await this.#pg
-      pool = new pg.Pool(config)
+      this.#pg ??= options.pg !== undefined
+        ? Promise.resolve(options.pg)
+        : loadDriver('pg', 'pg', 'pg', (m) => (typeof m['Pool'] === 'function' ? (m as unknown as PgModuleLike) : undefined))
+      pool = new (await this.#pg).Pool(config)
     }
     this.#created.push(pool)
     for (const event of ['connect', 'acquire', 'release', 'remove'] as const) {
@@ -114,7 +68,7 @@ export class PinDbPgPool extends EventEmitter {
     }
     // An idle client's error (a replica restarting) must not crash the process as an unhandled 'error' would.
     pool.on('error', (err: unknown, client: unknown) => {
-      if (this.pindb.topology.replicaToSet.has(alias)) this.pindb.reportFailure(alias)
+      if (this.core.pindb.topology.replicaToSet.has(alias)) this.core.pindb.reportFailure(alias)
       if (this.listenerCount('error') > 0) this.emit('error', err, client)
     })
     return pool
@@ -126,53 +80,29 @@ export class PinDbPgPool extends EventEmitter {
   query<R extends PgQueryResult = PgQueryResult>(query: string | PgQueryConfig, values: unknown[] | undefined, callback: PgCallback<R>): undefined
   query(...args: unknown[]): Promise<PgQueryResult> | undefined {
     const { query, values, callback } = queryArgs(args)
-    return settle(this.#run(query, values), callback)
-  }
-
-  #run(query: string | PgQueryConfig, values: unknown[] | undefined): Promise<PgQueryResult> {
     const sql = typeof query === 'string' ? query : query.text
-    return runPooled(this, sql, async (alias) => (await (await this.poolFor(alias)).query(query, values)) as PgQueryResult)
+    return settle(runPooled(this.core, sql, async (alias) => (await (await this.core.poolFor(alias)).query(query, values)) as PgQueryResult), callback)
   }
 
   /** Checks out a routed client; see the README for how its statements are routed. */
   connect(): Promise<PinDbPgClient>
   connect(callback: (err: Error | undefined, client: PinDbPgClient | undefined, release: () => void) => void): void
   connect(callback?: (err: Error | undefined, client: PinDbPgClient | undefined, release: () => void) => void): Promise<PinDbPgClient> | void {
-    const promise = this.#ended
-      ? Promise.reject(new PinDbError('PINDB_CLOSED', '[pg] the pool has ended; create a new one.'))
-      : Promise.resolve(new PinDbPgClient(this))
+    const promise = this.core.ended ? Promise.reject(this.core.closedError()) : Promise.resolve(new PinDbPgClient(this.core))
     if (callback === undefined) return promise
     promise.then((client) => callback(undefined, client, () => client.release()), (err: Error) => callback(err, undefined, () => {}))
   }
 
-  /** Ends every underlying pool. */
+  /** Ends every underlying pool (and the replica monitor). */
   end(): Promise<void>
   end(callback: (err?: Error) => void): void
   end(callback?: (err?: Error) => void): Promise<void> | void {
-    const promise = this.#end()
+    const wasEnded = this.core.ended
+    const promise = this.core.end().then(() => {
+      if (!wasEnded) this.emit('end')
+    })
     if (callback === undefined) return promise
     promise.then(() => callback(), callback)
-  }
-
-  async #end(): Promise<void> {
-    if (this.#ended) return
-    this.#ended = true
-    for (const unregister of this.#unregister.splice(0)) unregister()
-    await this.#monitor?.stop()
-    const pools = await Promise.allSettled(this.#pools.values())
-    await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? p.value.end() : undefined)))
-    this.emit('end')
-  }
-}
-
-async function loadPg(): Promise<PgModuleLike> {
-  try {
-    const mod = (await import('pg')) as { default?: PgModuleLike } & Partial<PgModuleLike>
-    const pg = mod.default ?? (mod as PgModuleLike)
-    if (typeof pg.Pool !== 'function') throw new TypeError('pg.Pool is not a constructor')
-    return pg
-  } catch (cause) {
-    throw new PinDbError('PINDB_DRIVER_MISSING', '[pg] could not load the "pg" package. Install it (`npm install pg`) or pass `{ pg }` to createPgPool.', { cause })
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Recognising calls to functions that write (or depend on session state): the built-in
- * table of {@link ./keywords.ts}, name prefixes (`pg_advisory_*`, `pg_try_advisory_*`, `lo_*`)
- * and the caller's {@link ClassifyOptions.writeFunctions}.
+ * table of {@link ./keywords.ts}, name prefixes (`pg_advisory_*`, `pg_try_advisory_*`, and `lo_*`
+ * except the read-only `lo_get`) and the caller's {@link ClassifyOptions.writeFunctions}.
  *
  * @internal
  * @module
@@ -132,7 +132,9 @@ export function writeCall(sql: string, buf: TokenBuffer, i: number, first: numbe
     const c = sql.charCodeAt(buf.start(i) + (t === T_QIDENT ? 1 : 0)) | 0x20
     if (c === 112 || c === 108) {
       for (const [prefix, session] of PREFIXES) {
-        if (hasPrefix(sql, buf, i, prefix)) return { reason: `write-function:${tokenName(sql, buf, i)}`, session }
+        if (!hasPrefix(sql, buf, i, prefix)) continue
+        const name = tokenName(sql, buf, i)
+        if (name !== 'lo_get') return { reason: `write-function:${name}`, session }
       }
     }
   }

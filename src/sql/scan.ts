@@ -8,7 +8,7 @@
 import type { Context } from './context.js'
 import { writeCall } from './functions.js'
 import { kw } from './keywords.js'
-import { T_PUNCT, T_USERVAR, T_WORD } from './tokenizer.js'
+import { T_PUNCT, T_QIDENT, T_USERVAR, T_WORD } from './tokenizer.js'
 
 const INSERT = kw('insert')
 const UPDATE = kw('update')
@@ -22,6 +22,7 @@ const SHARE = kw('share')
 const LOCK = kw('lock')
 const IN = kw('in')
 const AS = kw('as')
+const FROM = kw('from')
 const NEXT = kw('next')
 const VALUE = kw('value')
 const TEMP = kw('temp')
@@ -33,12 +34,19 @@ const OPEN = 40
 const CLOSE = 41
 
 /**
- * Whether the keyword at `i` is used as a name: `t.update`, `update.col`, `AS update`.
- * A data-modifying keyword never appears in those positions.
+ * Whether the data-modifying keyword `v` at `i` is used as a name (a column called `update`).
+ * A real `INSERT`/`UPDATE`/`DELETE`/`MERGE` is never preceded by `.` or `AS`, never followed by
+ * `.`, and always followed by a word or quoted name (`INTO`, `FROM`, a table, `ONLY`…) or —
+ * MySQL `UPDATE (t1 JOIN t2)` — by `(`; only `DELETE` can be followed by `FROM`, none by `AS`.
  */
-function isNameUse(ctx: Context, i: number, s: number, e: number): boolean {
+function isNameUse(ctx: Context, v: number, i: number, s: number, e: number): boolean {
   if (i > s && (ctx.punctAt(i - 1, e, DOT) || ctx.wordAt(i - 1, e) === AS)) return true
-  return ctx.punctAt(i + 1, e, DOT)
+  if (i + 1 >= e) return true
+  const t = ctx.buf.type(i + 1)
+  if (t === T_PUNCT) return ctx.buf.val(i + 1) !== OPEN
+  if (t !== T_WORD) return t !== T_QIDENT
+  const next = ctx.buf.val(i + 1)
+  return next === AS || (next === FROM && v !== DELETE)
 }
 
 /**
@@ -57,7 +65,7 @@ export function scanQuery(ctx: Context, s: number, e: number, userVariables: boo
       const v = buf.val(i)
       if (v === 0) continue
       if (v === INSERT || v === UPDATE || v === DELETE || v === MERGE) {
-        if (isNameUse(ctx, i, s, e)) continue
+        if (isNameUse(ctx, v, i, s, e)) continue
         const prev = i > s ? ctx.wordAt(i - 1, e) : 0
         if (v === UPDATE && (prev === FOR || prev === KEY)) ctx.found('locking-read', undefined)
         else ctx.found(depth <= 0 ? 'dml' : 'writable-cte', undefined)

@@ -6,7 +6,8 @@ import mysql from 'mysql2/promise'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinDb, UnpinnedWriteError, type PinDb, type PinDbOptions } from '../../src/index.js'
 import { createMysqlPool, type PinDbMysqlPool } from '../../src/mysql2/index.js'
-import { setMariaDbDelay, startNode, stopNode, testbed, waitForMariaDbReplica } from '../support/testbed.js'
+import { readsThroughOutage } from '../support/outage.js'
+import { setMariaDbDelay, testbed, waitForMariaDbReplica } from '../support/testbed.js'
 
 const tb = testbed()
 const PRIMARY = tb.mariadb.primary.port
@@ -145,31 +146,10 @@ describe('strict mode and transactions', () => {
 describe('failover', () => {
   it('the only replica stopped during a stream of reads: zero failed reads (primary serves), used again after it returns', async () => {
     const { pindb, pool } = setup({ backoff: { baseMs: 200, maxMs: 500 } })
-    const served: number[] = []
-    let failures = 0
-    let stop = false
-    const reader = (async () => {
-      while (!stop) {
-        try {
-          served.push(await pindb.run(() => portOf(pool)))
-        } catch {
-          failures++
-        }
-        await new Promise((r) => setTimeout(r, 5))
-      }
-    })()
-    await new Promise((r) => setTimeout(r, 300))
-    await stopNode('mariadb-replica')
-    await new Promise((r) => setTimeout(r, 800))
-    const mark = served.length
-    await startNode('mariadb-replica')
-    const deadline = Date.now() + 15_000
-    while (Date.now() < deadline && !served.slice(mark).includes(REPLICA)) await new Promise((r) => setTimeout(r, 50))
-    stop = true
-    await reader
+    const { served, failures, restartedAt } = await readsThroughOutage('mariadb-replica', REPLICA, () => pindb.run(() => portOf(pool)))
     expect(failures).toBe(0)
     expect(served.slice(0, 10)).toContain(REPLICA)
     expect(served).toContain(PRIMARY)
-    expect(served.slice(mark)).toContain(REPLICA)
+    expect(served.slice(restartedAt)).toContain(REPLICA)
   }, 60_000)
 })

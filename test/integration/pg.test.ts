@@ -11,7 +11,8 @@ import Cursor from 'pg-cursor'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinDb, UnpinnedWriteError, type PinDb, type PinDbOptions, type ReplicaChooser } from '../../src/index.js'
 import { createPgPool, type PinDbPgPool } from '../../src/pg/index.js'
-import { setPgDelay, startNode, stopNode, testbed, waitForPgReplicas } from '../support/testbed.js'
+import { readsThroughOutage } from '../support/outage.js'
+import { setPgDelay, testbed, waitForPgReplicas } from '../support/testbed.js'
 
 const tb = testbed()
 const PRIMARY = tb.pg.primary.port
@@ -272,33 +273,12 @@ describe('checked-out clients', () => {
 describe('failover', () => {
   it('(e) a replica stopped during a stream of reads: zero failed reads, and it is used again after it returns', async () => {
     const { pindb, pool } = setup({ replicaChoice: ({ candidates }) => (candidates.includes('default-0') ? 'default-0' : candidates[0]!), backoff: { baseMs: 200, maxMs: 500 } })
-    const served: number[] = []
-    let failures = 0
-    let stop = false
-    const reader = (async () => {
-      while (!stop) {
-        try {
-          served.push(await pindb.run(() => port(pool)))
-        } catch {
-          failures++
-        }
-        await new Promise((r) => setTimeout(r, 5))
-      }
-    })()
-    await new Promise((r) => setTimeout(r, 300))
-    await stopNode('pg-replica-0')
-    await new Promise((r) => setTimeout(r, 800))
-    const duringOutage = served.length
-    await startNode('pg-replica-0')
-    const deadline = Date.now() + 15_000
-    while (Date.now() < deadline && !served.slice(duringOutage).includes(R0)) await new Promise((r) => setTimeout(r, 50))
-    stop = true
-    await reader
+    const { served, failures, restartedAt } = await readsThroughOutage('pg-replica-0', R0, () => pindb.run(() => port(pool)))
     expect(failures).toBe(0)
     expect(served.length).toBeGreaterThan(50)
     expect(served.slice(0, 10)).toContain(R0)
     expect(served).toContain(R1) // the other replica took over
-    expect(served.slice(duringOutage)).toContain(R0) // and replica 0 is used again
+    expect(served.slice(restartedAt)).toContain(R0) // and replica 0 is used again
     expect(pindb.stats()['default-0']!.counters.failovers).toBeGreaterThan(0)
   }, 60_000)
 })

@@ -110,6 +110,12 @@ class Gen {
   }
 
   column(alias?: string): string {
+    // Unquoted columns named like DML keywords: qualified (`u.update`) or, rarely, bare.
+    if (this.r.chance(0.04)) {
+      const word = this.r.pick(['update', 'delete', 'insert', 'merge'])
+      if (alias !== undefined && this.r.chance(0.8)) return `${alias}.${word}`
+      return word
+    }
     const col = this.r.pick(COLUMNS)
     if (alias !== undefined && this.r.chance(0.5)) return `${alias}.${col}`
     return col
@@ -181,7 +187,10 @@ class Gen {
     if (r.chance(0.15)) sql += `, ${this.fromItem(depth, writes, allowWritableCte)}`
     if (r.chance(0.6)) sql += ` WHERE ${this.cond(depth, writes, alias)}`
     if (r.chance(0.15)) sql += ` GROUP BY ${this.column(alias)}${r.chance(0.4) ? ` HAVING count(*) > ${r.int(1, 9)}` : ''}`
-    if (depth > 0 && r.chance(0.1)) sql += ` ${r.pick(['UNION', 'UNION ALL', 'INTERSECT', 'EXCEPT'])} ${this.select(depth - 1, writes, false)}`
+    if (depth > 0 && r.chance(0.1)) {
+      const rhs = this.select(depth - 1, writes, false)
+      sql += ` ${r.pick(['UNION', 'UNION ALL', 'INTERSECT', 'EXCEPT'])} ${rhs.startsWith('WITH') ? `(${rhs})` : rhs}`
+    }
     else {
       if (r.chance(0.3)) sql += ` ORDER BY ${this.column(alias)} ${r.pick(['ASC', 'DESC', 'NULLS LAST', ''])}`.trimEnd()
       const lock = writes && r.chance(0.12) ? ` ${r.pick(LOCKS).replace(' OF a', ` OF ${alias}`)}` : ''
