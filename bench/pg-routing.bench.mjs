@@ -34,7 +34,7 @@
  * Flags: --only=overhead|mixed   --no-save (do not write bench/results/pg-routing.md)   --no-build
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -272,8 +272,46 @@ function rng(seed) {
   }
 }
 
+/**
+ * CPU time (seconds) used so far on this machine, split by who used it: this process, the
+ * database servers (postgres / pgpool processes), every other task (other engineers' tests, …),
+ * and hypervisor steal. Linux /proc only; undefined elsewhere. Used to flag disturbed phases.
+ */
+function cpuSnapshot() {
+  try {
+    const hz = 100 // USER_HZ, the unit of /proc/stat and /proc/<pid>/stat on Linux
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
+    const tasks = (f[0] + f[1] + f[2]) / hz // user + nice + system (irq / softirq are not charged to tasks)
+    let self = 0
+    let db = 0
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      let stat
+      try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8') } catch { continue }
+      const close = stat.lastIndexOf(')')
+      const comm = stat.slice(stat.indexOf('(') + 1, close)
+      const rest = stat.slice(close + 2).split(' ')
+      const t = (Number(rest[11]) + Number(rest[12])) / hz // utime + stime (fields 14, 15)
+      if (Number(pid) === process.pid) self += t
+      else if (comm === 'postgres' || comm.startsWith('pgpool')) db += t
+    }
+    return { tasks, self, db, steal: f[7] / hz }
+  } catch {
+    return undefined
+  }
+}
+
+function cpuSplit(a, b, seconds) {
+  if (a === undefined || b === undefined) return undefined
+  const self = b.self - a.self
+  const db = b.db - a.db
+  // Cores busy on average during the phase.
+  return { self: self / seconds, db: db / seconds, other: Math.max(0, b.tasks - a.tasks - self - db) / seconds, steal: (b.steal - a.steal) / seconds }
+}
+
 /** Runs `op(random)` from `CONCURRENCY` workers for `ms`; returns throughput, latencies and client CPU. */
 async function phase(ms, op, seed = 1) {
+  const machine0 = cpuSnapshot()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const deadline = t0 + ms
@@ -290,6 +328,7 @@ async function phase(ms, op, seed = 1) {
   }))
   const elapsed = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  const machine = cpuSplit(machine0, cpuSnapshot(), elapsed / 1000)
   let count = 0
   for (const l of perWorker) count += l.length
   const all = new Float64Array(count)
@@ -297,7 +336,7 @@ async function phase(ms, op, seed = 1) {
   for (const l of perWorker) for (const v of l) all[i++] = v
   all.sort()
   const q = (p) => all[Math.min(count - 1, Math.max(0, Math.ceil(p * count) - 1))]
-  return { count, elapsed, rate: count / (elapsed / 1000), p50: q(0.5), p99: q(0.99), cpuUsPerOp: (cpu.user + cpu.system) / count }
+  return { count, elapsed, rate: count / (elapsed / 1000), p50: q(0.5), p99: q(0.99), cpuUsPerOp: (cpu.user + cpu.system) / count, machine }
 }
 
 function median(values) {

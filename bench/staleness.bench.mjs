@@ -17,6 +17,7 @@
  *
  * Environment (all optional):
  *   BENCH_USERS          10                 simulated users per cell
+ *   BENCH_LONG_USERS     20                 simulated users per cell at lags of 10 s and more
  *   BENCH_SECONDS        10                 duration of a cell at lags below 20 s
  *   BENCH_LONG_SECONDS   30                 duration of a cell at lags of 10 s and more (reads must
  *                                           land after the 15 s window closes, before the lag ends)
@@ -44,6 +45,7 @@ const num = (name, fallback) => {
   return v
 }
 const USERS = num('BENCH_USERS', 10)
+const LONG_USERS = num('BENCH_LONG_USERS', 20)
 const SECONDS = num('BENCH_SECONDS', 10)
 const LONG_SECONDS = num('BENCH_LONG_SECONDS', 30)
 const LAGS = (process.env.BENCH_LAGS ?? '0,200,2000,20000').split(',').map(Number)
@@ -79,10 +81,11 @@ const NOTES = `How to read it:
 
 const log = (...a) => console.log(...a)
 const controller = new AbortController()
-let interrupted = false
+let interrupted = 0
 process.on('SIGINT', () => {
+  if (interrupted && Date.now() - interrupted < 1500) return // the same Ctrl-C, also forwarded by npm
   if (interrupted) process.exit(130)
-  interrupted = true
+  interrupted = Date.now()
   log('\n  interrupted: stopping the simulation and restoring the test bed …')
   controller.abort()
 })
@@ -108,12 +111,11 @@ async function main() {
       ...(await versions()),
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
-      users: USERS,
-      durations: LAGS.some((l) => l >= LONG_LAG_MS)
-        ? `${SECONDS} s at lags below ${LONG_LAG_MS / 1000} s and ${LONG_SECONDS} s at ${LONG_LAG_MS / 1000} s and more`
-        : `${SECONDS} s`,
+      cellsText: LAGS.some((l) => l >= LONG_LAG_MS)
+        ? `${USERS} simulated users for ${SECONDS} s per cell at lags below ${LONG_LAG_MS / 1000} s, ${LONG_USERS} users for ${LONG_SECONDS} s at ${LONG_LAG_MS / 1000} s and more`
+        : `${USERS} simulated users for ${SECONDS} s per cell`,
     }
-    log(`  Node ${meta.node}, PostgreSQL ${meta.postgres}, ${USERS} users; DB set = primary :${PG.primaryPort} + replica 1 :${PG.replica1Port}`)
+    log(`  Node ${meta.node}, PostgreSQL ${meta.postgres}; ${meta.cellsText}; DB set = primary :${PG.primaryPort} + replica 1 :${PG.replica1Port}`)
     log('')
     log(`  ${'lag'.padEnd(7)}${'mode'.padEnd(12)}${'reads'.padStart(6)}${'stale'.padStart(14)}${'replica'.padStart(9)}${'p50'.padStart(9)}${'p99'.padStart(9)}`)
     for (const lag of LAGS) {
@@ -124,8 +126,11 @@ async function main() {
       for (const name of names) {
         if (controller.signal.aborted) break
         const mode = MODES[name]
-        const durationMs = (lag >= LONG_LAG_MS ? LONG_SECONDS : SECONDS) * 1000
-        const result = await runCell({ mode, replicaPorts: [PG.replica1Port], users: USERS, durationMs, browseMs: browseMsFor(lag), signal: controller.signal, label: `lag${lag}` })
+        const long = lag >= LONG_LAG_MS
+        const result = await runCell({
+          mode, replicaPorts: [PG.replica1Port], users: long ? LONG_USERS : USERS, durationMs: (long ? LONG_SECONDS : SECONDS) * 1000,
+          browseMs: browseMsFor(lag), signal: controller.signal, label: `lag${lag}`, seed: 1000 + lag,
+        })
         if (controller.signal.aborted) break
         const summary = summarize(result.reads)
         cells.push({ lag, mode, summary, writes: result.writes })

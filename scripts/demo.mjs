@@ -30,6 +30,7 @@ const lagText = `${LAG_MS / 1000} s`
 const PHASES = [
   {
     title: 'pindb off — a plain read/write splitter',
+    short: 'pindb off',
     mode: MODES.off,
     intro: `No pinning: writes go to the primary and every read goes to a replica — what Prisma's replica extension or Drizzle's withReplicas do. ` +
       `replica-1 is ${lagText} behind, so a user who reads right after writing often gets an answer without their new note: a stale read (${c.stale('!')}).`,
@@ -37,6 +38,7 @@ const PHASES = [
   },
   {
     title: `time-window pinning (${WINDOW_S} s)`,
+    short: `time window (${WINDOW_S} s)`,
     mode: { ...MODES['window-15s'], name: `window-${WINDOW_S}s`, pinSeconds: WINDOW_S },
     intro: `After a write, pindb signs a cookie that pins the user to the primary for ${WINDOW_S} s (pindb's default pinSeconds; ` +
       `django-pindb and Rails do the same with 15 s and 2 s). No stale reads — but while the window is open, all of that user's ` +
@@ -45,6 +47,7 @@ const PHASES = [
   },
   {
     title: 'causal pinning (pindb causal: true)',
+    short: 'causal pinning',
     mode: MODES.causal,
     intro: `The cookie now also carries the primary's WAL position right after the write. pindb's replica monitor checks every 100 ms how far ` +
       `each replica has replayed; a read goes to a replica that already has the user's write (replica-0, a few ms later; replica-1 after ${lagText}) ` +
@@ -55,13 +58,16 @@ const PHASES = [
 
 const say = (s = '') => console.log(s)
 const controller = new AbortController()
-let interrupted = false
+let interrupted = 0
 process.on('SIGINT', () => {
+  // Under `npm run`, one Ctrl-C can arrive twice (from the terminal and forwarded by npm): a repeat
+  // within 1.5 s is the same key press.
+  if (interrupted && Date.now() - interrupted < 1500) return
   if (interrupted) {
     say(c.red('\n  second Ctrl-C: exiting now — the test bed may be left running (npm run testbed -- stop pg).'))
     process.exit(130)
   }
-  interrupted = true
+  interrupted = Date.now()
   say(c.bold('\n  Ctrl-C: stopping the simulation and cleaning up (press again to force) …'))
   controller.abort()
 })
@@ -83,11 +89,10 @@ async function runPhase(phase, index) {
   say(c.bold(`  Phase ${index + 1}/${PHASES.length} — ${phase.title}`))
   say(wrap(phase.intro))
   say('')
-  const view = createLiveView()
-  view.start()
+  const view = createLiveView({ seconds: SECONDS })
   let result
   try {
-    result = await runCell({ mode: phase.mode, replicaPorts: [PG.replica0Port, PG.replica1Port], users: USERS, durationMs: SECONDS * 1000, browseMs: Math.max(3000, 1.3 * LAG_MS + 2500), onRead: view.onRead, signal: controller.signal, label: 'demo' })
+    result = await runCell({ onStart: view.start, mode: phase.mode, replicaPorts: [PG.replica0Port, PG.replica1Port], users: USERS, durationMs: SECONDS * 1000, browseMs: Math.max(3000, 1.3 * LAG_MS + 2500), onRead: view.onRead, signal: controller.signal, label: 'demo', seed: 42 })
   } finally {
     view.stop()
   }

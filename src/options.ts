@@ -62,9 +62,17 @@ export interface PinDbOptions<C extends object = Record<string, unknown>> {
    * with `{ waitMs }` — the read first waits up to `waitMs` on a replica for that position
    * (MariaDB `MASTER_GTID_WAIT`, PostgreSQL polling `pg_last_wal_replay_lsn()`). Default false:
    * pinned reads always go to the primary.
+   *
+   * Unless `maxLag` is set, causal mode also keeps every read off a monitored replica that lags
+   * more than `pinSeconds`: a unit of work whose last write is older than that carries no pin, so
+   * only such a replica could serve it stale data. Causal reads then have no stale window at all.
    */
   causal?: boolean | { waitMs?: number }
-  /** Exclude replicas whose measured lag exceeds this (time in ms, bytes for PostgreSQL). Unknown lag counts as lagging. Needs a replica monitor. */
+  /**
+   * Exclude replicas whose measured lag exceeds this (time in ms, bytes for PostgreSQL). Unknown
+   * lag counts as lagging. Needs a replica monitor. With `causal` and no `maxLag`, monitored
+   * replicas lagging more than `pinSeconds` are excluded.
+   */
   maxLag?: { ms?: number; bytes?: number }
   /** When every replica of a set is excluded: read from the primary (default) or throw {@link NoReplicaAvailableError}. */
   noReplica?: 'primary' | 'throw'

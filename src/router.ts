@@ -202,8 +202,13 @@ export class Router {
 
   #lagging(alias: string): boolean {
     const { maxLagMs, maxLagBytes } = this.#options
-    if (maxLagMs === undefined && maxLagBytes === undefined) return false
     const s = this.#servers.get(alias)
+    if (maxLagMs === undefined && maxLagBytes === undefined) {
+      // Causal mode closes the gap a pin's expiry leaves: a unit of work whose last write is older
+      // than the pin window carries no pin, so a replica lagging more than the window could serve
+      // it stale data. Applies to monitored replicas (checkedAt > 0) only, where the lag is known.
+      return this.#options.causal && s.checkedAt > 0 && (s.lagMs === undefined || s.lagMs > this.#options.pinMs)
+    }
     if (s.lagMs === undefined && s.lagBytes === undefined) return true
     if (maxLagMs !== undefined && (s.lagMs === undefined || s.lagMs > maxLagMs)) return true
     return maxLagBytes !== undefined && s.lagBytes !== undefined && s.lagBytes > maxLagBytes

@@ -41,14 +41,17 @@ export function wrap(text, width = 96, indent = '  ') {
   return lines.join('\n')
 }
 
-/** A live view for one phase. `write(line)` prints a line. */
-export function createLiveView({ write = (s) => console.log(s), maxGlyphs = 40 } = {}) {
+/**
+ * A live view for one phase of `seconds`: a line per second from `start()`; reads that complete
+ * after the last second (requests in flight at the deadline) go on one final line at `stop()`.
+ */
+export function createLiveView({ seconds = Infinity, write = (s) => console.log(s), maxGlyphs = 40 } = {}) {
   let bucket = []
   let second = 0
   let timer
   const totals = { reads: 0, stale: 0, primary: 0, 'replica-0': 0, 'replica-1': 0 }
 
-  const flush = () => {
+  const flush = (label) => {
     second++
     const reads = bucket
     bucket = []
@@ -64,14 +67,17 @@ export function createLiveView({ write = (s) => console.log(s), maxGlyphs = 40 }
     const pad = ' '.repeat(Math.max(0, maxGlyphs - Math.min(shown, maxGlyphs)))
     const more = shown > maxGlyphs ? c.dim('…') : ' '
     const staleText = stale ? c.red(`stale ${String(stale).padStart(2)}`) : c.dim('stale  0')
-    write(`  ${c.dim(`${String(second).padStart(3)}s`)}  ${strip}${pad}${more} ${c.primary(`primary ${String(counts.primary).padStart(2)}`)}  ` +
+    write(`  ${c.dim(label ?? `${String(second).padStart(3)}s`)}  ${strip}${pad}${more} ${c.primary(`primary ${String(counts.primary).padStart(2)}`)}  ` +
       `${c.replica0(`replica-0 ${String(counts['replica-0']).padStart(2)}`)}  ${c.replica1(`replica-1 ${String(counts['replica-1']).padStart(2)}`)}  ${staleText}` +
       c.dim(`   total stale ${totals.stale}/${totals.reads}`))
   }
 
   return {
     start() {
-      timer = setInterval(flush, 1000)
+      timer = setInterval(() => {
+        flush()
+        if (second >= seconds) clearInterval(timer)
+      }, 1000)
     },
     onRead(record) {
       bucket.push(record)
@@ -81,7 +87,7 @@ export function createLiveView({ write = (s) => console.log(s), maxGlyphs = 40 }
     },
     stop() {
       clearInterval(timer)
-      if (bucket.length) flush()
+      if (bucket.length) flush(second >= seconds ? ' end' : undefined)
       return totals
     },
   }

@@ -14,8 +14,8 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '
 
 /** Horizontal grouped bars: per mode, stale % and replica share %. */
 function barsSvg(phases) {
-  const labelW = 250
-  const barW = 520
+  const labelW = 170
+  const barW = 560
   const rowH = 64
   const top = 34
   const height = top + phases.length * rowH + 10
@@ -30,7 +30,7 @@ function barsSvg(phases) {
       return `<rect x="${labelW}" y="${y + dy}" width="${w.toFixed(1)}" height="20" rx="3" fill="${color}"/>` +
         `<text x="${labelW + w + 8}" y="${y + dy + 15}" class="value">${esc(label)}</text>`
     }
-    return `<text x="${labelW - 14}" y="${y + 27}" class="mode" text-anchor="end">${esc(p.title)}</text>` +
+    return `<text x="${labelW - 14}" y="${y + 31}" class="mode" text-anchor="end">${esc(p.short ?? p.title)}</text>` +
       bar(p.summary.stalePct, 4, COLORS.stale, `${fmtPct(p.summary.stalePct)} stale (${p.summary.stale} of ${p.summary.reads} reads)`) +
       bar(p.summary.replicaShare, 28, COLORS['replica-0'], `${fmtPct(p.summary.replicaShare)} served by replicas`)
   }).join('')
@@ -74,7 +74,7 @@ function summaryTable(phases) {
     return `<tr><td>${esc(p.title)}</td><td>${s.reads}</td><td class="${s.stale ? 'bad' : 'good'}">${s.stale} (${fmtPct(s.stalePct)})</td>` +
       `<td>${fmtPct(s.replicaShare)}</td>${LANES.map((l) => `<td>${s.byServer[l] ?? 0}</td>`).join('')}<td>${fmtMs(s.p50)}</td><td>${fmtMs(s.p99)}</td></tr>`
   }).join('')
-  return `<table><thead><tr><th>Mode</th><th>Reads</th><th>Stale reads</th><th>Served by replicas</th><th>→ primary</th><th>→ replica-0</th><th>→ replica-1</th><th>p50 read</th><th>p99 read</th></tr></thead><tbody>${rows}</tbody></table>`
+  return `<table><thead><tr><th>Mode</th><th>Reads</th><th>Stale</th><th>On replicas</th><th>→ primary</th><th>→ replica-0</th><th>→ replica-1</th><th>p50 read</th><th>p99 read</th></tr></thead><tbody>${rows}</tbody></table>`
 }
 
 const CSS = `
@@ -88,9 +88,21 @@ svg { width: 100%; height: auto; display: block; }
 .value { font-size: 12.5px; fill: #394152; } .lane { fill: #f3f5f8; } .lanelabel { font-size: 12.5px; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
 th, td { border-bottom: 1px solid #e6e8ee; padding: 7px 10px; text-align: right; } th:first-child, td:first-child { text-align: left; }
-th { background: #f0f2f6; font-weight: 600; } .bad { color: #c62828; font-weight: 600; } .good { color: #2e7d32; font-weight: 600; }
+th { background: #f0f2f6; font-weight: 600; white-space: nowrap; } .bad { color: #c62828; font-weight: 600; } .good { color: #2e7d32; font-weight: 600; }
+.takeaway { margin: 6px 0 10px; padding-left: 22px; } .takeaway li { margin: 3px 0; }
 .legend span { display: inline-block; margin-right: 18px; } .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px; vertical-align: -1px; }
 `
+
+/** One sentence per phase saying what the numbers mean. */
+function takeaway(phases) {
+  const items = phases.map((p) => {
+    const s = p.summary
+    const stale = s.stale ? `<b class="bad">${fmtPct(s.stalePct)} of reads were stale</b>` : '<b class="good">no read was stale</b>'
+    return `<li><b>${esc(p.short ?? p.title)}</b>: ${stale}, and ${fmtPct(s.replicaShare)} of reads were served by replicas` +
+      ` (${s.byServer.primary ?? 0} of ${s.reads} went to the primary).</li>`
+  }).join('')
+  return `<ul class="takeaway">${items}</ul>`
+}
 
 /**
  * Writes the report and returns its path. `phases`: [{ title, explain, summary, reads, durationMs }];
@@ -111,6 +123,7 @@ export function writeDemoReport(file, phases, meta) {
 simulated users who each add a note, read it back a few times, then browse. A read is <b>stale</b> when the user does not see a note they
 have just added. Where each read ran is the server's own answer (<code>inet_server_port()</code>), not pindb's claim.</p>
 <h2>Stale reads and replica share</h2>
+${takeaway(phases)}
 <div class="card">${barsSvg(phases)}</div>
 ${summaryTable(phases)}
 <h2>Where every read went</h2>

@@ -36,8 +36,19 @@ export const MODES = Object.freeze({
   'causal-60s': { name: 'causal-60s', label: 'causal (pindb, pinSeconds 60)', pin: 'cookie', pinSeconds: 60, causal: true },
 })
 
-const rand = (min, max) => min + Math.random() * (max - min)
-const randInt = (min, max) => Math.floor(rand(min, max + 1))
+/** A small seeded PRNG (mulberry32): the same seed gives every mode the same users' schedules. */
+function prng(seed) {
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const rand = (min, max) => min + next() * (max - min)
+  return { next, rand, randInt: (min, max) => Math.floor(rand(min, max + 1)) }
+}
 
 function sleep(ms, signal) {
   return new Promise((resolve) => {
@@ -82,15 +93,19 @@ class CookieJar {
 /**
  * Runs one simulation cell: starts the app in `mode` over `replicaPorts`, runs `users` simulated
  * users for `durationMs`, stops the app. Calls `onRead(record)` as each read completes; resolves
- * `{ reads, writes, errors, durationMs }`. Stops early (cleanly) when `signal` aborts.
+ * `{ reads, writes, errors, durationMs }`. Stops early (cleanly) when `signal` aborts. `onStart()` is
+ * called when the app is up and the users' clock starts.
  *
  * A read record: `{ t, user, kind, latencyMs, port, server, replica, stale, ageMs, reason, alias,
  * pinned, pinPosition, knownPosition, serverPosition, expected }` — `kind` is 'in-request' (the
  * count inside the POST), 'read-back' or 'browse'; `t` and `ageMs` (since the user's latest write
  * was acknowledged) in ms; `latencyMs` is the HTTP round trip (for 'in-request', the POST's).
+ * `seed` drives every random choice (think times, browse lengths, which read): cells with the same
+ * seed replay the same users' schedules, so modes are compared on the same traffic.
  */
-export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_000, browseMs = 3000, onRead, signal, label = 'u' }) {
+export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_000, browseMs = 3000, onRead, onStart, signal, label = 'u', seed = 1 }) {
   const app = await startNotesApp({ mode, replicaPorts })
+  onStart?.()
   const reads = []
   let writes = 0
   const errors = []
@@ -119,6 +134,7 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
   async function simulateUser(index) {
     const user = `${label}-${mode.name}-${start}-${index}`
     const jar = new CookieJar()
+    const { next: random, rand, randInt } = prng(seed * 7919 + index)
     const notes = [] // { id, at } of this user's acknowledged writes
     await sleep(rand(0, 1000), signal)
     while (!stopped()) {
@@ -141,7 +157,7 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
       const readBack = async (kind, old) => {
         const target = old ?? latest()
         const ageMs = Date.now() - latest().at
-        if (old === undefined && Math.random() < 0.5) {
+        if (old === undefined && random() < 0.5) {
           const { body, latencyMs: ms } = await call('GET', `/notes?user=${encodeURIComponent(user)}`, jar)
           record({ user, kind, latencyMs: ms, ageMs, stale: body.notes[0]?.id !== target.id, expected: target.id, ...diag(body) })
         } else {
@@ -158,7 +174,7 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
       while (!stopped() && Date.now() < browseEnd) {
         await sleep(rand(400, 1200), signal)
         if (stopped()) break
-        const older = notes.length > 1 && Math.random() < 0.5 ? notes[randInt(0, notes.length - 2)] : undefined
+        const older = notes.length > 1 && random() < 0.5 ? notes[randInt(0, notes.length - 2)] : undefined
         await readBack('browse', older)
       }
     }

@@ -58,8 +58,9 @@ export function reading(cells) {
 function setupText(meta) {
   return [
     `- Date: ${meta.date}; Node ${meta.node}; PostgreSQL ${meta.postgres}; ${meta.cpus} CPU(s) (${meta.cpuModel}).`,
-    `- ${meta.users} simulated users per cell (real HTTP clients with cookie jars) against the notes app`,
-    `  (Express 5 + Kysely over \`pindb/pg\`'s routed pool). Cells last ${meta.durations}.`,
+    `- ${meta.cellsText} (real HTTP clients with cookie jars) against the notes app`,
+    `  (Express 5 + Kysely over \`pindb/pg\`'s routed pool). Within a lag, every mode replays the same`,
+    `  users' schedules (seeded think times, browse lengths and choice of reads).`,
     `- Each user: POST a note (the request also reads the user's note count), read it back 1–3 times in`,
     `  separate requests 0–300 ms apart, then browse (a read every 400–1200 ms of the user's list or an`,
     `  older note) for 30–100 % of max(3 s, 1.3 × lag + 2.5 s), so reads land at every age of the last write.`,

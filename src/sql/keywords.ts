@@ -107,6 +107,11 @@ const TABLE_MASK = (1 << TABLE_BITS) - 1
 const slotId = new Int32Array(1 << TABLE_BITS)
 /** Slot → the word's key, checked before the characters are compared. */
 const slotKey = new Int32Array(1 << TABLE_BITS)
+/**
+ * Quick filter: non-zero when some known word has this length (< 64) and these first and last
+ * characters (low five bits). Most identifiers of a statement fail it and skip the lookup.
+ */
+const maybeWord = new Uint8Array(64 << 10)
 /** Word id → word, case-folded with `| 0x20` like the input. */
 const foldedWords: string[] = ['']
 /** Word id → write-function descriptor. */
@@ -125,6 +130,11 @@ function wordKey(sql: string, start: number, end: number): number {
   return (((len & 0xff) << 24) ^ ((c0 & 0xff) << 16) ^ ((c1 & 0xff) << 8) ^ (cl & 0xffff)) | 0
 }
 
+/** Index into {@link maybeWord} (case-insensitive for letters). */
+function filterIndex(first: number, last: number, len: number): number {
+  return (len << 10) | ((first & 31) << 5) | (last & 31)
+}
+
 /** Table slot of a key. */
 function slotOf(key: number): number {
   return Math.imul(key, 0x9e3779b1) >>> (32 - TABLE_BITS)
@@ -136,6 +146,7 @@ for (let i = 0; i < WORDS.length; i++) {
   let folded = ''
   for (let k = 0; k < word.length; k++) folded += String.fromCharCode(word.charCodeAt(k) | 0x20)
   foldedWords.push(folded)
+  maybeWord[filterIndex(word.charCodeAt(0), word.charCodeAt(word.length - 1), word.length)] = 1
   const key = wordKey(word, 0, word.length)
   let slot = slotOf(key)
   while (slotId[slot] !== 0) slot = (slot + 1) & TABLE_MASK
@@ -158,7 +169,8 @@ export function kw(word: Word): number {
  * Id of the word `sql.slice(start, end)` (case-insensitive), or 0 if it is not a known word.
  */
 export function lookupWord(sql: string, start: number, end: number): number {
-  if (end - start > 40) return 0
+  const len = end - start
+  if (len >= 64 || maybeWord[filterIndex(sql.charCodeAt(start), sql.charCodeAt(end - 1), len)] === 0) return 0
   const key = wordKey(sql, start, end)
   let slot = slotOf(key)
   for (;;) {

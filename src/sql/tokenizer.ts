@@ -77,7 +77,7 @@ export class TokenBuffer {
   data: Int32Array = new Int32Array(3 * 64)
   /** An unterminated string, quoted identifier, comment or dollar quote, or a stray control character. */
   error = false
-  /** `HINT_*` bits of the hint comments seen. */
+  /** `HINT_*` bits of the hint comments seen (before the error, if lexing failed). */
   hints = 0
   /** `LEX_*` bits of alternative readings that would lex this text differently. */
   ambiguity = 0
@@ -225,7 +225,6 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
   const execAsComment = (mode & LEX_EXEC_AS_COMMENT) !== 0
   let data = out.data
   let count = 0
-  let hints = 0
   let ambiguity = 0
   let execOpen = false
   let i = 0
@@ -336,7 +335,7 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
           }
           const e = lineCommentEnd(sql, i + 2, n, crEnds)
           if (sawCR) ambiguity |= LEX_CR_ENDS_COMMENT
-          hints |= hintAt(sql, i + 2, e)
+          out.hints |= hintAt(sql, i + 2, e)
           i = e
           continue
         }
@@ -344,6 +343,7 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
           if (!mysql) break
           const e = lineCommentEnd(sql, i + 1, n, crEnds)
           if (sawCR) ambiguity |= LEX_CR_ENDS_COMMENT
+          out.hints |= hintAt(sql, i + 1, e)
           i = e
           continue
         }
@@ -352,7 +352,7 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
           if (!mysql) {
             const e = nestedCommentEnd(sql, i + 2, n)
             if (e < 0) return
-            hints |= hintAt(sql, i + 2, e - 2)
+            out.hints |= hintAt(sql, i + 2, e - 2)
             i = e
             continue
           }
@@ -370,7 +370,7 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
           }
           const e = sql.indexOf('*/', i + 2)
           if (e < 0) return
-          hints |= hintAt(sql, i + 2, e)
+          out.hints |= hintAt(sql, i + 2, e)
           i = e + 2
           continue
         }
@@ -432,7 +432,6 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
   if (execOpen) return
   out.count = count
   out.error = false
-  out.hints = hints
   out.ambiguity = ambiguity
 }
 

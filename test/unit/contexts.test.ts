@@ -842,6 +842,25 @@ describe('maxLag', () => {
 })
 
 describe('causal reads', () => {
+  it('without maxLag, a monitored replica lagging more than the pin window serves no read (a pin-less read could be stale there)', () => {
+    const { pindb } = setup({ causal: true, pinSeconds: 15 })
+    const r0 = pindb.servers.get('default-0')
+    const r1 = pindb.servers.get('default-1')
+    // Not monitored yet: unknown lag does not exclude (no monitor, no opinion).
+    expect(countBy(Array.from({ length: 4 }, () => pindb.run(() => pindb.dbForRead(Ham))))).toEqual({ 'default-0': 2, 'default-1': 2 })
+    r0.checkedAt = r1.checkedAt = 1
+    r0.lagMs = 20_000 // behind by more than the 15 s window
+    r1.lagMs = 15_000 // exactly the window: still safe
+    for (let i = 0; i < 4; i++) expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
+    r1.lagMs = undefined // monitored, but its last check failed
+    pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'lagging' }))
+    // An explicit maxLag replaces the implicit bound.
+    const loose = setup({ causal: true, pinSeconds: 15, maxLag: { ms: 60_000 } }).pindb
+    loose.servers.get('default-0').lagMs = 20_000
+    loose.servers.get('default-1').lagMs = 20_000
+    expect(loose.run(() => loose.route('read', Ham)).role).toBe('replica')
+  })
+
   it('a pin with a position reads from a replica that has replayed it, else the primary (behind)', () => {
     const { pindb } = setup({ causal: true }, 3)
     pindb.servers.get('default-0').position = '0/3000100'
