@@ -69,6 +69,8 @@ const REPS = Math.round(num('BENCH_REPS', 3))
 const WARMUP_MS = num('BENCH_WARMUP_SECONDS', 1.5) * 1000
 const WRITE_P = num('BENCH_WRITE_P', 0.28)
 const NOTES = 10_000
+/** A phase during which other processes (or steal) took more than this many cores is flagged. */
+const OTHER_CPU_FLAG = 0.1
 
 const PG_PORT = Number(process.env.PINDB_PG_PORT || 55432)
 const R0_PORT = Number(process.env.PINDB_PG_REPLICA0_PORT || PG_PORT + 1)
@@ -281,9 +283,7 @@ function cpuSnapshot() {
   try {
     const hz = 100 // USER_HZ, the unit of /proc/stat and /proc/<pid>/stat on Linux
     const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
-    const tasks = (f[0] + f[1] + f[2]) / hz // user + nice + system (irq / softirq are not charged to tasks)
-    let self = 0
-    let db = 0
+    const pids = new Map()
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue
       let stat
@@ -291,21 +291,26 @@ function cpuSnapshot() {
       const close = stat.lastIndexOf(')')
       const comm = stat.slice(stat.indexOf('(') + 1, close)
       const rest = stat.slice(close + 2).split(' ')
-      const t = (Number(rest[11]) + Number(rest[12])) / hz // utime + stime (fields 14, 15)
-      if (Number(pid) === process.pid) self += t
-      else if (comm === 'postgres' || comm.startsWith('pgpool')) db += t
+      const who = Number(pid) === process.pid ? 'self' : comm === 'postgres' || comm.startsWith('pgpool') ? 'db' : 'other'
+      pids.set(pid, { who, t: (Number(rest[11]) + Number(rest[12])) / hz }) // utime + stime (fields 14, 15)
     }
-    return { tasks, self, db, steal: f[7] / hz }
+    // user + nice + system; irq / softirq time is not charged to tasks.
+    return { tasks: (f[0] + f[1] + f[2]) / hz, steal: f[7] / hz, pids }
   } catch {
     return undefined
   }
 }
 
+/** Cores busy on average between two snapshots, by who used them (a process that exited in between counts as "other"). */
 function cpuSplit(a, b, seconds) {
   if (a === undefined || b === undefined) return undefined
-  const self = b.self - a.self
-  const db = b.db - a.db
-  // Cores busy on average during the phase.
+  let self = 0
+  let db = 0
+  for (const [pid, { who, t }] of b.pids) {
+    const d = t - (a.pids.get(pid)?.t ?? 0)
+    if (who === 'self') self += d
+    else if (who === 'db') db += d
+  }
   return { self: self / seconds, db: db / seconds, other: Math.max(0, b.tasks - a.tasks - self - db) / seconds, steal: (b.steal - a.steal) / seconds }
 }
 
@@ -391,7 +396,7 @@ async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
         const res = await phase(OVERHEAD_MS, v.op, r + 1)
         if (v.pindb) res.share = replicaShare(v.pindb, before, readCounts(v.pindb))
         v.reps.push(res)
-        console.error(`  rep ${r + 1} ${v.key.padEnd(2)} ${fmtInt(res.rate).padStart(8)} q/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  cpu ${res.cpuUsPerOp.toFixed(1)} µs/q`)
+        console.error(`  rep ${r + 1} ${v.key.padEnd(2)} ${fmtInt(res.rate).padStart(8)} q/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  cpu ${res.cpuUsPerOp.toFixed(1)} µs/q  ${fmtMachine(res.machine)}`)
       }
     }
     const a = variants[0]
@@ -407,7 +412,7 @@ async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
         // Paired ratio per repetition (adjacent phases), then the median: cancels slow drift.
         ratios: v.reps.map((x, i) => x.rate / a.reps[i].rate),
         share: v.pindb ? v.reps.reduce((s, x) => ({ total: s.total + x.share.total, replicas: s.replicas + x.share.replicas }), { total: 0, replicas: 0 }) : undefined,
-        reps: v.reps.map((x) => x.rate),
+        reps: v.reps,
       })
     }
   }
@@ -446,7 +451,24 @@ async function poolNodes(pgpoolAdmin) {
   return rows.map((r) => ({ port: Number(r.port), role: r.role, select: Number(r.select_cnt) }))
 }
 
+/** The replicas' `recovery_min_apply_delay` (another user of the test bed may inject lag with `testbed.sh pg-delay`). */
+async function replicaDelays(clients) {
+  const out = []
+  for (const [port, client] of clients) {
+    const { rows: [r] } = await client.query('SHOW recovery_min_apply_delay')
+    out.push(`:${port}=${r.recovery_min_apply_delay}`)
+  }
+  return out.join(' ')
+}
+
 async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
+  const delayClients = []
+  for (const port of [R0_PORT, R1_PORT]) {
+    const client = new pg.Client({ ...BASE, port })
+    await client.connect()
+    closers.push(() => client.end())
+    delayClients.push([port, client])
+  }
   const variants = [
     { key: 'D', label: 'D routed, 2 replicas, unit in run()', pool: routedR, wrap: (fn) => pindbR.run(fn), pindb: pindbR },
     { key: 'E', label: 'E raw pg.Pool → pgpool-II', pool: viaPgpool, wrap: (fn) => fn(), pgpool: true },
@@ -461,6 +483,7 @@ async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
   for (let r = 0; r < REPS; r++) {
     for (const v of orderFor(variants, r)) {
       const tally = newTally()
+      const delaysBefore = await replicaDelays(delayClients)
       const before = v.pindb ? readCounts(v.pindb) : v.pgpool ? await poolNodes(pgpoolAdmin) : undefined
       const res = await phase(MIXED_MS, (rand) => v.wrap(() => unitOfWork(v.pool, rand, tally)), r + 1)
       let share
@@ -476,9 +499,13 @@ async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
       } else share = { total: tally.reads, replicas: 0 }
       res.share = share
       res.tally = tally
+      const delaysAfter = await replicaDelays(delayClients)
+      res.delays = delaysBefore === delaysAfter ? delaysBefore : `${delaysBefore} → ${delaysAfter}`
+      res.lagged = /=[1-9]/.test(res.delays)
       v.reps.push(res)
       console.error(`  rep ${r + 1} ${v.key} ${fmtInt(res.rate).padStart(7)} units/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  ` +
-        `replica reads ${pct(share.replicas, share.total)}  stale ${tally.stale}/${tally.readBacks}`)
+        `replica reads ${pct(share.replicas, share.total)}  stale ${tally.stale}/${tally.readBacks}  ${fmtMachine(res.machine)}` +
+        `${res.lagged ? `  ⚠ injected replica delay ${res.delays}` : ''}`)
     }
   }
   return variants.map((v) => {
@@ -500,8 +527,8 @@ async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
       readBacks,
       readBacksOnReplicas: [...ports].reduce((s, [port, c]) => s + (port === PG_PORT ? 0 : c), 0),
       stale: sum((x) => x.tally.stale),
-      staleReps: v.reps.map((x) => `${x.tally.stale}/${x.tally.readBacks}`),
-      reps: v.reps.map((x) => x.rate),
+      staleReps: v.reps.map((x) => `${x.tally.stale}/${x.tally.readBacks}${x.lagged ? ` (⚠ injected replica delay ${x.delays})` : ''}`),
+      reps: v.reps,
     }
   })
 }
@@ -512,6 +539,24 @@ async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
 function fmtInt(n) { return Math.round(n).toLocaleString('en-US') }
 function fmtMs(n) { return n.toFixed(3) }
 function pct(a, b) { return b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)} %` }
+function fmtMachine(m) {
+  return m === undefined ? '' : `cores busy: bench ${m.self.toFixed(2)} · db ${m.db.toFixed(2)} · other ${m.other.toFixed(2)} · steal ${m.steal.toFixed(2)}`
+}
+/** Per-repetition details: throughput and the machine's CPU split, flagging phases disturbed by other work. */
+function repLine(x, unit) {
+  const m = x.machine
+  const flag = m !== undefined && (m.other > OTHER_CPU_FLAG || m.steal > OTHER_CPU_FLAG) ? ' ⚠ disturbed' : ''
+  return `${fmtInt(x.rate)} ${unit}${m === undefined ? '' : ` (cores busy: bench ${m.self.toFixed(2)}, db ${m.db.toFixed(2)}, other ${m.other.toFixed(2)}, steal ${m.steal.toFixed(2)}${flag})`}`
+}
+function disturbance(all) {
+  const ms = all.map((x) => x.machine).filter((m) => m !== undefined)
+  if (ms.length === 0) return 'CPU split not available (no /proc).'
+  const worst = Math.max(...ms.map((m) => m.other))
+  const steal = Math.max(...ms.map((m) => m.steal))
+  const n = ms.filter((m) => m.other > OTHER_CPU_FLAG || m.steal > OTHER_CPU_FLAG).length
+  return `Background load during measured phases: at most ${worst.toFixed(2)} cores used by other processes, at most ${steal.toFixed(2)} cores of steal; ` +
+    `${n} of ${ms.length} phases over the ${OTHER_CPU_FLAG} core flag${n > 0 ? ' (marked ⚠ in the per-repetition details; treat their numbers with care)' : ''}.`
+}
 
 function render(facts, { overhead: ov, mixed: mx }) {
   const lines = []
@@ -540,9 +585,11 @@ function render(facts, { overhead: ov, mixed: mx }) {
         `client CPU per query B − A = ${(r.cpu - a.cpu) >= 0 ? '+' : ''}${(r.cpu - a.cpu).toFixed(1)} µs (${(100 * (r.cpu / a.cpu - 1)).toFixed(0)} %).`)
     }
     lines.push('')
-    lines.push('<details><summary>Per-repetition throughput (queries/s)</summary>')
+    lines.push(disturbance(ov.flatMap((r) => r.reps)))
     lines.push('')
-    for (const r of ov) lines.push(`- ${r.query} ${r.key}: ${r.reps.map(fmtInt).join(', ')}`)
+    lines.push('<details><summary>Per-repetition throughput (queries/s) and background CPU</summary>')
+    lines.push('')
+    for (const r of ov) lines.push(`- ${r.query} ${r.key}: ${r.reps.map((x) => repLine(x, 'q/s')).join('; ')}`)
     lines.push('')
     lines.push('</details>')
   }
@@ -560,9 +607,16 @@ function render(facts, { overhead: ov, mixed: mx }) {
     lines.push('Reads on replicas: pindb from `pindb.stats()` read counters, pgpool-II from `SHOW POOL_NODES` `select_cnt` deltas, F by construction. ' +
       'Read-backs: the read right after a unit\'s own INSERT (`SELECT inet_server_port(), EXISTS(…)`), which reports the answering server and whether it saw the row; "stale" = it did not.')
     lines.push('')
-    lines.push('<details><summary>Per-repetition throughput (units/s) and stale read-backs</summary>')
+    lines.push(disturbance(mx.flatMap((r) => r.reps)))
     lines.push('')
-    for (const r of mx) lines.push(`- ${r.key}: ${r.reps.map(fmtInt).join(', ')} units/s; stale ${r.staleReps.join(', ')}`)
+    const lagged = mx.flatMap((r) => r.reps.filter((x) => x.lagged).map((x) => `${r.key} (${x.delays})`))
+    lines.push(lagged.length === 0
+      ? 'Both replicas had `recovery_min_apply_delay` = 0 before and after every mixed phase (no injected lag).'
+      : `⚠ Injected replica delay (\`recovery_min_apply_delay\`, set by another user of the test bed) during: ${lagged.join(', ')} — stale counts of those phases reflect that lag.`)
+    lines.push('')
+    lines.push('<details><summary>Per-repetition throughput (units/s), background CPU and stale read-backs</summary>')
+    lines.push('')
+    for (const r of mx) lines.push(`- ${r.key}: ${r.reps.map((x) => repLine(x, 'units/s')).join('; ')}; stale ${r.staleReps.join(', ')}`)
     lines.push('')
     lines.push('</details>')
   }

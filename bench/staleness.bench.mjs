@@ -29,8 +29,8 @@
 import os from 'node:os'
 import path from 'node:path'
 import { ensureBuilt, ROOT } from './lib/build.mjs'
-import { MODES, runCell } from './lib/simulation.mjs'
-import { COMMAND, resultsTable, writeDocsSection, writeResults } from './lib/staleness-report.mjs'
+import { MODES, runCell, smokeTest } from './lib/simulation.mjs'
+import { COMMAND, resultsTable, staleCausalSummary, writeDocsSection, writeResults } from './lib/staleness-report.mjs'
 import { fmtLag, fmtMs, fmtPct, summarize } from './lib/stats.mjs'
 import { PG, pgStatus, prepareSchema, setReplicaDelay, testbed, versions } from './lib/testbed.mjs'
 
@@ -60,24 +60,30 @@ const browseMsFor = (lag) => Math.max(3000, 1.3 * lag + 2500)
  */
 const NOTES = `How to read it:
 
-- **Stale reads need a read that is routed to a replica before the replica has the write.** Without
-  pinning (\`off\`) that is every read inside the lag after a write — including the read in the same
-  request as the write, which is why \`request\` (Laravel's \`sticky\`) only removes the *in-request*
-  column of the detailed table: the next page load is not pinned any more.
-- **A time window is safe only while it is longer than the lag.** \`window-2s\` goes stale when lag
-  reaches 2 s (reads just after the window closes), \`window-15s\` when it reaches 20 s — and while a
-  window is open, every read of that user goes to the primary whether or not the replica already
-  has the write, so a safe window costs replica share.
-- **Causal reads go to the replica as soon as the monitor has seen it replay the pin's position**, so
-  at small lags most read-backs stay on the replica, and at any lag a read goes to the primary only
-  while the replica really is behind (route reason \`behind\`). Its guarantee lasts as long as the pin:
-  with the default \`pinSeconds: 15\`, a read more than 15 s after the user's last write carries no pin
-  and goes to the replica unconditionally — stale if the replica is still more than 15 s behind. With
-  causal reads a long \`pinSeconds\` costs almost nothing (caught-up replicas still serve the reads), so
-  set it above the worst lag you expect (the \`causal-60s\` row), or add \`maxLag\` to keep unpinned
-  reads off a replica that lags that much.
-- On localhost the "0" lag is really a few hundred microseconds of streaming replication, so even
-  \`off\` sees almost no stale reads; over a network, or under write load, it would.`
+- **A stale read is a read routed to a replica before the replica has the user's write.** Without
+  pinning (\`off\`) that is every read inside the lag after a write — including the read in the
+  same request as the write, which is all that \`request\` (Laravel's \`sticky\`) fixes: see the
+  in-request column of the detailed table in \`bench/results/staleness.md\`; the next page load is
+  not pinned any more.
+- **A time window is safe only while it outlasts the lag, and costs replica reads while it is
+  open.** \`window-2s\` is still clean at a 2 s lag (its pin expires 2 s after the response, the
+  replica applies the write 2 s after the commit, a margin of one request), and stale at 20 s;
+  \`window-15s\` is stale at 20 s. While a window is open every read of that user goes to the
+  primary, whether or not the replica already has the write.
+- **Causal reads go to the replica as soon as the monitor (every 100 ms here) has seen it replay the
+  pin's position**, and to the primary only while it really is behind (route reason \`behind\`):
+  at small lags most read-backs stay on the replica, at larger lags causal degrades towards a window
+  as long as the lag itself (plus up to one monitor interval) — never longer.
+- **No stale window when a causal pin expires.** A read more than \`pinSeconds\` (15 s) after the
+  user's last write carries no pin. In causal mode (without \`maxLag\`) pindb keeps every read off a
+  monitored replica that lags more than \`pinSeconds\`, so at a 20 s lag those reads go to the primary
+  (route reason \`lagging\`) where \`window-15s\` serves them stale: users replay the same schedules in
+  every mode, so the difference is that rule alone. \`causal-60s\` (a pin longer than the lag) is the
+  other way to the same result: pinned reads wait on the primary until the replica has the write,
+  then use it (\`causal\`).
+- On localhost the "0" lag is streaming replication's own sub-millisecond delay: \`off\` still sees
+  a stray stale read when the read inside the POST races it; over a network or under write load it
+  would see more.`
 
 const log = (...a) => console.log(...a)
 const controller = new AbortController()
@@ -106,6 +112,7 @@ async function main() {
   const staleCausal = []
   try {
     await prepareSchema()
+    await smokeTest({ replicaPorts: [PG.replica1Port] })
     const meta = {
       date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
       ...(await versions()),
@@ -132,6 +139,8 @@ async function main() {
           browseMs: browseMsFor(lag), signal: controller.signal, label: `lag${lag}`, seed: 1000 + lag,
         })
         if (controller.signal.aborted) break
+        // Results with failed requests are not comparable: stop, and save nothing.
+        if (result.errors.length > 0) throw new Error(`${result.errors.length} request(s) failed in cell lag ${fmtLag(lag)} / ${name} (nothing saved); first: ${result.errors[0]}`)
         const summary = summarize(result.reads)
         cells.push({ lag, mode, summary, writes: result.writes })
         for (const r of result.reads) if (mode.causal && r.stale) staleCausal.push({ lag, mode: name, ...r })
@@ -146,8 +155,8 @@ async function main() {
     }
     log('')
     log(resultsTable(cells))
+    log(`\n  ${staleCausalSummary(staleCausal)}`)
     if (staleCausal.length) {
-      log(`\n  ${staleCausal.length} stale read(s) in causal modes:`)
       for (const r of staleCausal.slice(0, 20)) {
         log(`   lag ${fmtLag(r.lag)} ${r.mode} ${r.kind} user ${r.user} expected ${r.expected} age ${Math.round(r.ageMs)} ms → ${r.server} ` +
           `reason ${r.reason} pin ${r.pinned ? r.pinPosition ?? '(no position)' : '(none)'} monitor knew ${r.knownPosition ?? '–'} server replayed ${r.serverPosition}`)

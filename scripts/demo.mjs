@@ -16,7 +16,7 @@ import path from 'node:path'
 import { ensureBuilt, ROOT } from '../bench/lib/build.mjs'
 import { c, createLiveView, legend, wrap } from '../bench/lib/demo-live.mjs'
 import { writeDemoReport } from '../bench/lib/demo-report.mjs'
-import { MODES, runCell } from '../bench/lib/simulation.mjs'
+import { MODES, runCell, smokeTest } from '../bench/lib/simulation.mjs'
 import { fmtMs, fmtPct, summarize, textTable } from '../bench/lib/stats.mjs'
 import { findPgBinaries, PG, pgStatus, prepareSchema, setReplicaDelay, testbed, versions } from '../bench/lib/testbed.mjs'
 
@@ -96,6 +96,7 @@ async function runPhase(phase, index) {
   } finally {
     view.stop()
   }
+  if (result.errors.length > 0 && result.reads.length === 0) throw new Error(`every request of this phase failed; first: ${result.errors[0]}`)
   const summary = summarize(result.reads)
   const staleText = summary.stale ? c.red(`${summary.stale} stale reads (${fmtPct(summary.stalePct)})`) : c.green('0 stale reads')
   say(`  → ${summary.reads} reads: ${staleText}, ${fmtPct(summary.replicaShare)} served by replicas.` +
@@ -128,6 +129,7 @@ async function main() {
   let meta
   try {
     await prepareSchema()
+    await smokeTest({ replicaPorts: [PG.replica0Port, PG.replica1Port] })
     meta = { date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC', ...(await versions()), users: USERS, lagMs: LAG_MS }
     await setReplicaDelay(LAG_MS)
     say(c.dim(`  replica-1 now applies every change ${lagText} late; replica-0 has no delay`))

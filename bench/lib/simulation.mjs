@@ -11,6 +11,7 @@
  * A read is STALE when it does not show what the user knows exists: the count misses the new note,
  * the note is not found, or the list does not start with the user's latest note.
  */
+import { setMaxListeners } from 'node:events'
 import { startNotesApp } from './notes-app.mjs'
 import { serverName } from './testbed.mjs'
 
@@ -103,7 +104,14 @@ class CookieJar {
  * `seed` drives every random choice (think times, browse lengths, which read): cells with the same
  * seed replay the same users' schedules, so modes are compared on the same traffic.
  */
-export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_000, browseMs = 3000, onRead, onStart, signal, label = 'u', seed = 1 }) {
+export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_000, browseMs = 3000, onRead, onStart, signal: outer, label = 'u', seed = 1 }) {
+  // One signal per cell, without a listener limit (fetch leaves one listener per request until GC).
+  const cellAbort = new AbortController()
+  setMaxListeners(0, cellAbort.signal)
+  const signal = cellAbort.signal
+  const onOuterAbort = () => cellAbort.abort()
+  if (outer?.aborted) cellAbort.abort()
+  outer?.addEventListener('abort', onOuterAbort, { once: true })
   const app = await startNotesApp({ mode, replicaPorts })
   onStart?.()
   const reads = []
@@ -111,7 +119,7 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
   const errors = []
   const start = Date.now()
   const deadline = start + durationMs
-  const stopped = () => signal?.aborted === true || Date.now() >= deadline
+  const stopped = () => signal.aborted || Date.now() >= deadline
   const record = (r) => {
     const full = { t: Date.now() - start, ...r, server: serverName(r.port), replica: serverName(r.port).startsWith('replica') }
     reads.push(full)
@@ -136,13 +144,14 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
     const jar = new CookieJar()
     const { next: random, rand, randInt } = prng(seed * 7919 + index)
     const notes = [] // { id, at } of this user's acknowledged writes
-    await sleep(rand(0, 1000), signal)
+    await sleep(rand(0, Math.min(1000, durationMs / 4)), signal) // staggered starts
     while (!stopped()) {
       try {
         await cycle()
       } catch (err) {
-        if (signal?.aborted) return
+        if (signal.aborted) return
         errors.push(String(err?.message ?? err)) // counted and reported; the user carries on
+        if (errors.length >= 50 && errors.length > reads.length) return cellAbort.abort() // the app is broken: stop the cell
         await sleep(200, signal)
       }
     }
@@ -184,13 +193,25 @@ export async function runCell({ mode, replicaPorts, users = 8, durationMs = 10_0
     try {
       await simulateUser(i)
     } catch (err) {
-      if (!(signal?.aborted)) errors.push(String(err?.message ?? err))
+      if (!signal.aborted) errors.push(String(err?.message ?? err))
     }
   }
   try {
     await Promise.all(Array.from({ length: users }, (_, i) => runUser(i)))
   } finally {
+    outer?.removeEventListener('abort', onOuterAbort)
     await app.close()
   }
   return { reads, writes, errors, durationMs: Date.now() - start }
+}
+
+/**
+ * Checks, before measuring anything, that the app works over the built pindb: one user's write
+ * and read-back in causal mode. Throws an Error saying what failed (a broken dist/, a server down).
+ */
+export async function smokeTest({ replicaPorts }) {
+  const result = await runCell({ mode: MODES.causal, replicaPorts, users: 1, durationMs: 400, browseMs: 0, label: 'smoke' })
+  if (result.errors.length > 0 || result.reads.length === 0) {
+    throw new Error(`the notes app does not work over the built pindb (dist/): ${result.errors[0] ?? 'no read completed'}`)
+  }
 }

@@ -73,13 +73,24 @@ function setupText(meta) {
   ].join('\n')
 }
 
+/** One line over every stale read of the causal modes: did they carry a pin, how old was the write, why did pindb route them there. */
+export function staleCausalSummary(staleCausal) {
+  if (staleCausal.length === 0) return 'No stale read in the causal modes.'
+  const withPin = staleCausal.filter((r) => r.pinned).length
+  const withPosition = staleCausal.filter((r) => r.pinPosition !== undefined).length
+  const ages = staleCausal.map((r) => r.ageMs)
+  const count = (key) => Object.entries(staleCausal.reduce((m, r) => ({ ...m, [r[key]]: (m[r[key]] ?? 0) + 1 }), {})).map(([k, n]) => `${k} ${n}`).join(', ')
+  return `${staleCausal.length} stale read(s) in the causal modes (${count('mode')}): ${withPin} carried a pin (${withPosition} with a position); ` +
+    `age of the user's last write ${Math.round(Math.min(...ages))}–${Math.round(Math.max(...ages))} ms; route reasons: ${count('reason')}; servers: ${count('server')}.`
+}
+
 function staleCausalText(staleCausal) {
   if (staleCausal.length === 0) return 'None.'
   const rows = staleCausal.slice(0, 30).map((r) => [
     fmtLag(r.lag), r.mode, r.kind, String(Math.round(r.ageMs)), r.pinned ? 'yes' : 'no', r.pinPosition ?? '–',
     r.reason ?? '–', r.server, r.knownPosition ?? '–', r.serverPosition ?? '–', String(r.expected),
   ])
-  return `${markdownTable(['Lag', 'Mode', 'Kind', 'Age of last write (ms)', 'Pin carried', 'Pin position', 'Route reason', 'Server', 'Monitor knew', 'Server replayed', 'Expected'], rows, ['l', 'l', 'l', 'r', 'l', 'l', 'l', 'l', 'l', 'l', 'r'])}` +
+  return `${staleCausalSummary(staleCausal)}\n\n${markdownTable(['Lag', 'Mode', 'Kind', 'Age of last write (ms)', 'Pin carried', 'Pin position', 'Route reason', 'Server', 'Monitor knew', 'Server replayed', 'Expected'], rows, ['l', 'l', 'l', 'r', 'l', 'l', 'l', 'l', 'l', 'l', 'r'])}` +
     (staleCausal.length > 30 ? `\n\n(${staleCausal.length - 30} more not shown.)` : '')
 }
 

@@ -74,10 +74,12 @@ export async function readWithFailover<T>(
       }
       decision = route(exclude, true)
     }
-    const done = pindb.track(decision.alias)
+    // The hot path: no validation, no closure — the alias comes from a routing decision.
+    const state = pindb.servers.get(decision.alias)
+    state.outstanding++
     try {
       const result = await run(decision)
-      pindb.reportSuccess(decision.alias)
+      if (state.failures !== 0) pindb.servers.succeed(decision.alias)
       return result
     } catch (err) {
       if (decision.role !== 'replica' || !isServerFailure(err, true)) throw err
@@ -85,7 +87,7 @@ export async function readWithFailover<T>(
       pindb.reportFailure(decision.alias)
       ;(exclude ??= new Set()).add(decision.alias)
     } finally {
-      done()
+      state.outstanding--
     }
   }
 }

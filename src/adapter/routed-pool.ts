@@ -13,7 +13,7 @@ import type { RouteOptions } from '../router.js'
 import type { SqlDialect } from '../sql/index.js'
 import type { WaitForPosition } from './failover.js'
 import { routePlanned, type SessionHost } from './routed-session.js'
-import { StatementPlanner, type StatementPlan } from './statement-plan.js'
+import { StatementPlanner, type PlannedStatement } from './statement-plan.js'
 
 /** Options every routed pool accepts. */
 export interface RoutedPoolOptions {
@@ -52,6 +52,8 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
   readonly waitForPosition: WaitForPosition
   readonly #driver: PoolDriver<P>
   readonly #pools = new Map<string, Promise<P>>()
+  /** Pools already created, for the synchronous fast path. */
+  readonly #ready = new Map<string, P>()
   readonly #unregister: (() => void)[] = []
   readonly #monitor: ReplicaMonitor | undefined
   #ended = false
@@ -63,7 +65,7 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     if (options.set !== undefined && pindb.dbSetOf(options.set) !== options.set) {
       throw new PinDbConfigError('set', `"${options.set}" is not a DB set (primary alias); tie the pool to a primary.`)
     }
-    this.planner = new StatementPlanner(driver.dialect, options.writeFunctions)
+    this.planner = new StatementPlanner(driver.dialect, options.writeFunctions, options.set)
     const sets = options.set === undefined ? [...pindb.topology.sets.keys()] : [options.set]
     const probe = driver.probe((alias) => this.poolFor(alias))
     this.waitForPosition = probe.waitForPosition
@@ -77,8 +79,8 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     return this.#ended
   }
 
-  route(plan: StatementPlan, sql: string, extra?: RouteOptions): RouteDecision {
-    return routePlanned(this.pindb, this.set, plan, sql, extra)
+  route(statement: PlannedStatement, extra?: RouteOptions): RouteDecision {
+    return routePlanned(this.pindb, statement, extra)
   }
 
   /** The real pool of one alias, created on first use. */
@@ -87,9 +89,15 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     let pool = this.#pools.get(alias)
     if (pool === undefined) {
       pool = this.#driver.create(alias, this.pindb.databases[alias] ?? {})
+      pool.then((ready) => this.#ready.set(alias, ready), () => this.#pools.delete(alias))
       this.#pools.set(alias, pool)
     }
     return pool
+  }
+
+  /** The real pool of an alias if it already exists (saves an `await` per statement). */
+  readyPool(alias: string): P | undefined {
+    return this.#ended ? undefined : this.#ready.get(alias)
   }
 
   closedError(): PinDbError {

@@ -18,14 +18,14 @@ import type { PinDb } from '../pindb.js'
 import type { RouteDecision } from '../route-event.js'
 import type { RouteOptions } from '../router.js'
 import { readWithFailover, type WaitForPosition } from './failover.js'
-import type { StatementPlan, StatementPlanner } from './statement-plan.js'
+import type { PlannedStatement, StatementPlan, StatementPlanner } from './statement-plan.js'
 
 /** What a routed pool gives its sessions. */
 export interface SessionHost<Conn> {
   readonly pindb: PinDb<object>
   readonly planner: StatementPlanner
-  /** Routes a planned statement (the pool adds its fixed set, if any). */
-  route(plan: StatementPlan, sql: string, extra?: RouteOptions): RouteDecision
+  /** Routes a planned statement (`extra` adds to or overrides its route options). */
+  route(statement: PlannedStatement, extra?: RouteOptions): RouteDecision
   /** Checks out a real connection to `alias`. */
   acquire(alias: string): Promise<Conn>
   /** Gives a connection back; with an error, destroys it. */
@@ -72,7 +72,8 @@ export class RoutedSession<Conn> {
 
   async #exec<R>(sql: string, fn: (conn: Conn) => Promise<R>): Promise<R> {
     const { pindb } = this.#host
-    const plan = this.#host.planner.plan(sql)
+    const statement = this.#host.planner.plan(sql)
+    const plan = statement.plan
     if (this.#tx !== undefined && this.#anchor !== undefined) {
       const anchor = this.#anchor
       const topology = pindb.topology
@@ -86,7 +87,7 @@ export class RoutedSession<Conn> {
       ? { force: 'primary', reason: 'session' }
       : this.#wrote && !pindb.inContext ? { force: 'primary', reason: 'pinned' } : {}
     if (plan.intent === 'write' || this.#anchor !== undefined) {
-      const decision = this.#host.route(plan, sql, plan.intent === 'read' ? forced : {})
+      const decision = this.#host.route(statement, plan.intent === 'read' ? forced : undefined)
       const alias = this.#anchor ?? decision.alias
       const result = await fn(await this.#connection(alias))
       this.#after(plan, alias, decision.set)
@@ -95,7 +96,7 @@ export class RoutedSession<Conn> {
     // An unanchored read (or BEGIN READ ONLY): the replica, with failover.
     return readWithFailover(
       pindb,
-      (exclude, noWait) => this.#host.route(plan, sql, { ...forced, ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait }),
+      (exclude, noWait) => this.#host.route(statement, { ...forced, ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait }),
       async (decision) => {
         const result = await fn(await this.#connection(decision.alias))
         this.#after(plan, decision.alias, decision.set)
@@ -156,13 +157,9 @@ export class RoutedSession<Conn> {
   }
 }
 
-/** Routes a planned statement, within a pool's fixed set if it has one. */
-export function routePlanned(pindb: PinDb<object>, set: string | undefined, plan: StatementPlan, sql: string, extra?: RouteOptions): RouteDecision {
-  const options: RouteOptions = { sql, ...extra }
-  if (set !== undefined) options.set = set
-  if (plan.force !== undefined && options.force === undefined) options.force = plan.force
-  if (plan.reason !== undefined && options.reason === undefined) options.reason = plan.reason
-  return pindb.route(plan.intent, { sql }, options)
+/** Routes a planned statement; `extra` adds to (or overrides) its frozen route options. */
+export function routePlanned(pindb: PinDb<object>, statement: PlannedStatement, extra?: RouteOptions): RouteDecision {
+  return pindb.route(statement.plan.intent, statement.hints, extra === undefined ? statement.options : { ...statement.options, ...extra })
 }
 
 /**
@@ -175,23 +172,27 @@ export async function runPooled<R>(
   fn: (alias: string) => Promise<R>,
 ): Promise<R> {
   const { pindb } = host
-  const plan = host.planner.plan(sql)
-  if (plan.intent === 'write') {
-    const decision = host.route(plan, sql)
-    const done = pindb.track(decision.alias)
+  const statement = host.planner.plan(sql)
+  if (statement.plan.intent === 'write') {
+    const decision = host.route(statement)
+    const state = pindb.servers.get(decision.alias)
+    state.outstanding++
     try {
       const result = await fn(decision.alias)
       if (decision.set !== undefined) pindb.noteWrite(decision.set)
       return result
     } finally {
-      done()
+      state.outstanding--
     }
   }
   return readWithFailover(
     pindb,
-    (exclude, noWait) => host.route(plan, sql, { ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait }),
+    (exclude, noWait) => host.route(statement, exclude === undefined ? (noWait ? NO_WAIT : undefined) : { exclude, reason: 'failover', noWait }),
     (d) => fn(d.alias),
     undefined,
     host.waitForPosition,
   )
 }
+
+/** Route options of an attempt that must not be offered a causal wait (again). */
+const NO_WAIT: RouteOptions = Object.freeze({ noWait: true })

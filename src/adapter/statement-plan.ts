@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { RouteHints } from '../options.js'
 import type { RouteReason } from '../route-event.js'
+import type { RouteOptions } from '../router.js'
 import { classifySql, type SqlClassification, type SqlDialect } from '../sql/index.js'
 
 /** How an adapter routes one statement. */
@@ -23,31 +25,57 @@ export interface StatementPlan {
 
 /**
  * Session statements that change no data: they need the primary's connection (so that later
- * writes see them) but do not count as a write — no pin, and strict mode does not object.
+ * writes see them) but do not count as a write — no pin, and strict mode does not object. Matched
+ * on the classification's *reason*, so a data write that merely touches session state (`INSERT …
+ * VALUES (@x)`, `UPDATE … set_config(…)`) still counts as a write.
  */
-const SESSION_ONLY = new Set(['set', 'cursor', 'listen', 'temp-table', 'use', 'user-variable', 'prepare'])
+const SESSION_ONLY_REASONS = new Set(['set', 'prepare', 'cursor', 'listen', 'use', 'user-variable'])
+
+function sessionOnly(c: SqlClassification): boolean {
+  return SESSION_ONLY_REASONS.has(c.reason) || (c.session === 'temp-table' && c.reason === 'ddl')
+}
 
 const CACHE_LIMIT = 2048
 
-/** Plans statements for one dialect, caching by SQL text (ORMs repeat the same text with new parameters). */
+/** A planned statement with everything routing needs, frozen and shared by every execution of the same SQL text. */
+export interface PlannedStatement {
+  readonly sql: string
+  readonly plan: StatementPlan
+  /** What the delegates are told: `{ sql }`. */
+  readonly hints: RouteHints
+  /** Route options: the pool's fixed set, the plan's forced target and reason, the SQL for events. */
+  readonly options: RouteOptions
+}
+
+/**
+ * Plans statements for one dialect and pool, caching by SQL text (ORMs repeat the same text with
+ * new parameters), so that routing a repeated statement allocates nothing.
+ */
 export class StatementPlanner {
   readonly #dialect: SqlDialect
   readonly #writeFunctions: readonly string[]
-  readonly #cache = new Map<string, StatementPlan>()
+  readonly #set: string | undefined
+  readonly #cache = new Map<string, PlannedStatement>()
 
-  constructor(dialect: SqlDialect, writeFunctions: readonly string[] = []) {
+  constructor(dialect: SqlDialect, writeFunctions: readonly string[] = [], set?: string) {
     this.#dialect = dialect
     this.#writeFunctions = writeFunctions
+    this.#set = set
   }
 
-  plan(sql: string): StatementPlan {
-    let plan = this.#cache.get(sql)
-    if (plan === undefined) {
-      plan = planFor(classifySql(sql, { dialect: this.#dialect, writeFunctions: this.#writeFunctions }))
+  plan(sql: string): PlannedStatement {
+    let planned = this.#cache.get(sql)
+    if (planned === undefined) {
+      const plan = planFor(classifySql(sql, { dialect: this.#dialect, writeFunctions: this.#writeFunctions }))
+      const options: RouteOptions = { sql }
+      if (this.#set !== undefined) options.set = this.#set
+      if (plan.force !== undefined) options.force = plan.force
+      if (plan.reason !== undefined) options.reason = plan.reason
+      planned = Object.freeze({ sql, plan, hints: Object.freeze({ sql }), options: Object.freeze(options) })
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear()
-      this.#cache.set(sql, plan)
+      this.#cache.set(sql, planned)
     }
-    return plan
+    return planned
   }
 }
 
@@ -60,8 +88,8 @@ export function planFor(c: SqlClassification): StatementPlan {
   if (c.transaction !== undefined) return { ...base, intent: 'read', force: 'primary', reason: 'transaction' }
   if (c.hint === 'primary') return { ...base, intent: c.kind, ...(c.kind === 'read' ? { force: 'primary' as const } : {}), reason: 'hint' }
   if (c.kind === 'read') return c.hint === 'replica' ? { ...base, intent: 'read', force: 'replica', reason: 'hint' } : { ...base, intent: 'read' }
-  // EXECUTE of a prepared statement may write: it counts as one.
-  if (c.session !== undefined && SESSION_ONLY.has(c.session) && c.reason !== 'execute') {
+  // EXECUTE of a prepared statement may write: it counts as one (its reason is 'execute').
+  if (sessionOnly(c)) {
     return { ...base, intent: 'read', force: 'primary', reason: 'session' }
   }
   return { ...base, intent: 'write' }

@@ -26,7 +26,7 @@ export class PinDbMysqlConnection {
     this.#session = new RoutedSession({
       pindb: pool.pindb,
       planner: pool.planner,
-      route: (plan, sql, extra) => pool.route(plan, sql, extra),
+      route: (statement, extra) => pool.route(statement, extra),
       waitForPosition: pool.waitForPosition,
       acquire: async (alias) => (await pool.poolFor(alias)).getConnection(),
       giveBack: (conn, err) => (err === undefined ? conn.release() : conn.destroy()),

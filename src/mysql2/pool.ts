@@ -57,12 +57,17 @@ export class PinDbMysqlPool extends EventEmitter {
 
   /** Routed `query(sql, values?)`. */
   query(sql: string | MysqlQueryOptions, values?: unknown): Promise<MysqlResult> {
-    return runPooled(this.core, sqlOf(sql), async (alias) => (await this.core.poolFor(alias)).query(sql, values))
+    return runPooled(this.core, sqlOf(sql), (alias) => this.#on(alias, (pool) => pool.query(sql, values)))
   }
 
   /** Routed `execute(sql, values?)`. */
   execute(sql: string | MysqlQueryOptions, values?: unknown): Promise<MysqlResult> {
-    return runPooled(this.core, sqlOf(sql), async (alias) => (await this.core.poolFor(alias)).execute(sql, values))
+    return runPooled(this.core, sqlOf(sql), (alias) => this.#on(alias, (pool) => pool.execute(sql, values)))
+  }
+
+  #on(alias: string, fn: (pool: MysqlPoolLike) => Promise<MysqlResult>): Promise<MysqlResult> {
+    const ready = this.core.readyPool(alias)
+    return ready !== undefined ? fn(ready) : this.core.poolFor(alias).then(fn)
   }
 
   /** Checks out a routed connection; see the README for how its statements are routed. */

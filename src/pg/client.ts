@@ -25,7 +25,7 @@ export class PinDbPgClient extends EventEmitter {
     this.#session = new RoutedSession({
       pindb: pool.pindb,
       planner: pool.planner,
-      route: (plan, sql, extra) => pool.route(plan, sql, extra),
+      route: (statement, extra) => pool.route(statement, extra),
       waitForPosition: pool.waitForPosition,
       acquire: async (alias) => this.#attach(await (await pool.poolFor(alias)).connect()),
       giveBack: (client, err) => {

@@ -81,7 +81,13 @@ export class PinDbPgPool extends EventEmitter {
   query(...args: unknown[]): Promise<PgQueryResult> | undefined {
     const { query, values, callback } = queryArgs(args)
     const sql = typeof query === 'string' ? query : query.text
-    return settle(runPooled(this.core, sql, async (alias) => (await (await this.core.poolFor(alias)).query(query, values)) as PgQueryResult), callback)
+    return settle(runPooled(this.core, sql, (alias) => this.#queryOn(alias, query, values)), callback)
+  }
+
+  #queryOn(alias: string, query: string | PgQueryConfig, values: unknown[] | undefined): Promise<PgQueryResult> {
+    const ready = this.core.readyPool(alias)
+    if (ready !== undefined) return ready.query(query, values) as Promise<PgQueryResult>
+    return this.core.poolFor(alias).then((pool) => pool.query(query, values) as Promise<PgQueryResult>)
   }
 
   /** Checks out a routed client; see the README for how its statements are routed. */

@@ -2,15 +2,16 @@
  * Routing classification of SQL text: is it certainly a read (may go to a replica), or
  * anything else (must go to the primary)?
  *
- * Pure TypeScript, no dependencies, no regular expressions: one lexing pass over the
- * characters into a reused token buffer, then a few passes over the tokens.
+ * Pure TypeScript, no dependencies, no regular expressions on the SQL text: one lexing pass
+ * over the characters into a reused token buffer, then a look at the few tokens that matter.
  *
  * @module
  */
 import { context, type Context } from './context.js'
 import { compileUserFunctions } from './functions.js'
 import { analyzeStatement } from './statement.js'
-import { HINT_PRIMARY, HINT_REPLICA, T_PUNCT, tokenize } from './tokenizer.js'
+import { tokenize } from './tokenizer.js'
+import { HINT_PRIMARY, HINT_REPLICA, T_PUNCT } from './tokens.js'
 import type { ClassifyOptions, SqlClassification, SqlDialect, SqlSessionKind, SqlTransactionKind } from './types.js'
 
 export type {
@@ -41,10 +42,21 @@ const SEMICOLON = 59
  * otherwise).
  *
  * Hint comments (outside string literals, anywhere in the text): `/* pindb:primary *\/` (or
- * `-- pindb:primary`) sets `hint: 'primary'` — the statement must run on the primary whatever it
- * is; `kind` still describes the statement. `/* pindb:replica *\/` sets `hint: 'replica'` on a
- * read only (a write is never sent to a replica). A hint that changes a read's routing sets
- * reason `'hint'`.
+ * `-- pindb:primary`, MySQL `# pindb:primary`) sets `hint: 'primary'` — the statement must run
+ * on the primary whatever it is; `kind` still describes the statement. `/* pindb:replica *\/`
+ * sets `hint: 'replica'` on a read only (a write is never sent to a replica). A hint that
+ * changes a read's routing sets reason `'hint'`.
+ *
+ * Choices:
+ * - `EXPLAIN [ANALYZE] stmt` is a read exactly when `stmt` is a certain read. `ANALYZE` runs
+ *   the statement, which for a certain read is still a read; an `EXPLAIN` of a write without
+ *   `ANALYZE` does not run it but is reported as a write (`'explain-write'`) all the same.
+ * - Empty text or only comments is a write (`'empty'`): the primary is the safe side.
+ * - `session` implies `kind: 'write'`: a statement that leaves or reads session state must run
+ *   on the connection that holds it.
+ * - Nothing is cached here (the adapter caches by text). Per call the classifier allocates its
+ *   result and, only when they occur, a few small strings (dollar-quote tags, hint comments,
+ *   names of write-function calls); never anything per character.
  *
  * @example
  * ```ts
@@ -55,13 +67,14 @@ const SEMICOLON = 59
  * ```
  */
 export function classifySql(sql: string, options: ClassifyOptions): SqlClassification {
+  if (typeof sql !== 'string') return { kind: 'write', reason: 'unknown' }
   const ctx = context
   const dialect: SqlDialect = options.dialect === 'mysql' ? 'mysql' : 'postgres'
   ctx.sql = sql
   ctx.mysql = dialect === 'mysql'
   ctx.user = compileUserFunctions(options.writeFunctions)
   const buf = ctx.buf
-  tokenize(sql, dialect, 0, buf)
+  tokenize(sql, dialect, 0, buf, ctx.user === undefined ? 0 : ctx.user.callLengths)
   const hints = buf.hints
   let result: SqlClassification
   if (buf.error) result = { kind: 'write', reason: 'unparseable' }
@@ -71,6 +84,7 @@ export function classifySql(sql: string, options: ClassifyOptions): SqlClassific
   }
   ctx.sql = ''
   ctx.user = undefined
+  buf.shrink()
   if ((hints & HINT_PRIMARY) !== 0) {
     if (result.kind === 'read') result.reason = 'hint'
     result.hint = 'primary'
@@ -123,7 +137,7 @@ function checkOtherReadings(ctx: Context, dialect: SqlDialect, seen: number, fir
     }
     if (mode < 0) return first
     tried |= 1 << mode
-    tokenize(ctx.sql, dialect, mode, ctx.buf)
+    tokenize(ctx.sql, dialect, mode, ctx.buf, ctx.user === undefined ? 0 : ctx.user.callLengths)
     if (ctx.buf.error) {
       // A server reading the text this way rejects it. PostgreSQL parses the whole string
       // before running any of it; MySQL runs statement by statement, so only an error in

@@ -6,7 +6,7 @@
  * @module
  */
 import type { UserFunctions } from './functions.js'
-import { T_PUNCT, T_WORD, TokenBuffer } from './tokenizer.js'
+import { T_PUNCT, T_WORD, TokenBuffer } from './tokens.js'
 import type { SqlSessionKind } from './types.js'
 
 /** Classifier state for one {@link classifySql} call. */
@@ -19,6 +19,8 @@ export class Context {
   readonly buf = new TokenBuffer()
   /** Compiled caller write functions. */
   user: UserFunctions | undefined = undefined
+  /** Testing only: make query scans look at every token, not only the marked ones. */
+  alwaysScan = false
   /** First write reason a scan found. */
   reason: string | undefined = undefined
   /** First session state a scan found. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { HASH_PRIME, HASH_SEED, writeFunctionOf } from './keywords.js'
-import { T_PUNCT, T_QIDENT, T_WORD, UNICODE_IDENT, type TokenBuffer } from './tokenizer.js'
+import { T_PUNCT, T_QIDENT, T_WORD, UNICODE_IDENT, type TokenBuffer } from './tokens.js'
 import type { SqlSessionKind } from './types.js'
 
 /** Compiled {@link ClassifyOptions.writeFunctions}. */
@@ -17,11 +17,18 @@ export interface UserFunctions {
    * `undefined` when a name is not pure ASCII (folding and lower-casing then differ).
    */
   readonly hashes: ReadonlySet<number> | undefined
+  /**
+   * Bit `min(length, 31)` set for each name length, for the tokenizer's call filter; all bits
+   * when a name is not pure ASCII (lower-casing may change its length).
+   */
+  readonly callLengths: number
   /** Last name component → qualifiers it is registered with (`''` = any qualification). */
   readonly byName: ReadonlyMap<string, readonly string[]>
 }
 
 const compiledCache = new WeakMap<readonly string[], UserFunctions | undefined>()
+let lastList: readonly string[] | undefined
+let lastCompiled: UserFunctions | undefined
 
 /** Strips one layer of `"…"` / `` `…` `` quoting and lower-cases a name component. */
 function normalisePart(part: string): string {
@@ -44,7 +51,9 @@ function hashName(name: string): number {
 /** Compiles (and caches per array instance) the caller's write-function list. */
 export function compileUserFunctions(list: readonly string[] | undefined): UserFunctions | undefined {
   if (list === undefined || list.length === 0) return undefined
-  if (compiledCache.has(list)) return compiledCache.get(list)
+  if (list === lastList) return lastCompiled
+  lastList = list
+  if (compiledCache.has(list)) return (lastCompiled = compiledCache.get(list))
   const byName = new Map<string, string[]>()
   const hashes = new Set<number>()
   for (const entry of list) {
@@ -59,8 +68,12 @@ export function compileUserFunctions(list: readonly string[] | undefined): UserF
   }
   // eslint-disable-next-line no-control-regex
   const ascii = [...byName.keys()].every((name) => /^[\x00-\x7f]*$/.test(name))
-  const compiled = byName.size === 0 ? undefined : { hashes: ascii ? hashes : undefined, byName }
+  let callLengths = 0
+  for (const name of byName.keys()) callLengths |= 1 << Math.min(name.length, 31)
+  const compiled =
+    byName.size === 0 ? undefined : { hashes: ascii ? hashes : undefined, byName, callLengths: ascii ? callLengths : ~0 }
   compiledCache.set(list, compiled)
+  lastCompiled = compiled
   return compiled
 }
 

@@ -26,7 +26,7 @@ const WORDS = [
   'uncommitted', 'deferrable', 'consistent', 'snapshot', 'session', 'characteristics', 'temp',
   'temporary', 'prepared', 'stdout', 'next', 'value', 'warnings', 'errors', 'count', 'profile',
   'profiles', 'verbose', 'format', 'extended', 'partitions', 'connection', 'sql_calc_found_rows',
-  'global', 'local', 'or',
+  'global', 'local', 'or', 'previous',
   // functions that write or depend on session state
   'nextval', 'setval', 'currval', 'lastval', 'pg_notify', 'set_config', 'txid_current',
   'pg_current_xact_id', 'pg_switch_wal', 'pg_switch_xlog', 'pg_create_restore_point',
@@ -186,6 +186,22 @@ export function lookupWord(sql: string, start: number, end: number): number {
     }
     slot = (slot + 1) & TABLE_MASK
   }
+}
+
+/** Word ids the query scan reacts to (see {@link isAttentionWord}). */
+const attentionWords = new Uint8Array(WORDS.length + 1)
+for (const w of ['insert', 'update', 'delete', 'merge', 'into', 'for', 'lock', 'next', 'previous', 'sql_calc_found_rows'] as const) {
+  attentionWords[kw(w)] = 1
+}
+
+/** Whether the query scan must look at this word (a data-modifying, locking, `INTO`… word). */
+export function isAttentionWord(id: number): boolean {
+  return attentionWords[id] === 1
+}
+
+/** Whether the word id names a built-in write function. */
+export function isWriteFunctionWord(id: number): boolean {
+  return writeFunctions[id] !== undefined
 }
 
 /** Write-function descriptor of a word id, if calling it writes. */

@@ -1,6 +1,6 @@
 /**
- * The query scan: looks through every token of a query (`SELECT`, `WITH`, `VALUES`, `TABLE`,
- * at any parenthesis depth) for anything that makes it more than a read.
+ * The query scan: looks through a query (`SELECT`, `WITH`, `VALUES`, `TABLE`, at any
+ * parenthesis depth) for anything that makes it more than a read.
  *
  * @internal
  * @module
@@ -8,7 +8,7 @@
 import type { Context } from './context.js'
 import { writeCall } from './functions.js'
 import { kw } from './keywords.js'
-import { T_PUNCT, T_QIDENT, T_USERVAR, T_WORD } from './tokenizer.js'
+import { T_PUNCT, T_QIDENT, T_USERVAR, T_WORD } from './tokens.js'
 
 const INSERT = kw('insert')
 const UPDATE = kw('update')
@@ -24,6 +24,7 @@ const IN = kw('in')
 const AS = kw('as')
 const FROM = kw('from')
 const NEXT = kw('next')
+const PREVIOUS = kw('previous')
 const VALUE = kw('value')
 const TEMP = kw('temp')
 const TEMPORARY = kw('temporary')
@@ -31,7 +32,6 @@ const SQL_CALC_FOUND_ROWS = kw('sql_calc_found_rows')
 
 const DOT = 46
 const OPEN = 40
-const CLOSE = 41
 
 /**
  * Whether the data-modifying keyword `v` at `i` is used as a name (a column called `update`).
@@ -51,52 +51,68 @@ function isNameUse(ctx: Context, v: number, i: number, s: number, e: number): bo
 
 /**
  * Scans tokens `[s, e)` for data-modifying statements (writable CTEs), locking clauses,
- * `INTO`, write-function calls, `NEXT VALUE FOR`, and (when `userVariables`) MySQL user
- * variables. Returns whether anything was found; `ctx.reason` / `ctx.session` say what.
+ * `INTO`, write-function calls, `NEXT VALUE FOR` / `PREVIOUS VALUE FOR`, MySQL
+ * `SQL_CALC_FOUND_ROWS` and (when `userVariables`) MySQL user variables. Returns whether
+ * anything was found; `ctx.reason` / `ctx.session` say what.
+ *
+ * Only the tokens the tokenizer marked can be any of those, so only they are inspected
+ * (every token with `ctx.alwaysScan`, which tests that claim).
  */
 export function scanQuery(ctx: Context, s: number, e: number, userVariables: boolean): boolean {
   const buf = ctx.buf
   ctx.reason = undefined
   ctx.session = undefined
-  let depth = 0
-  for (let i = s; i < e; i++) {
-    const t = buf.type(i)
-    if (t === T_WORD) {
-      const v = buf.val(i)
-      if (v === 0) continue
-      if (v === INSERT || v === UPDATE || v === DELETE || v === MERGE) {
-        if (isNameUse(ctx, v, i, s, e)) continue
-        const prev = i > s ? ctx.wordAt(i - 1, e) : 0
-        if (v === UPDATE && (prev === FOR || prev === KEY)) ctx.found('locking-read', undefined)
-        else ctx.found(depth <= 0 ? 'dml' : 'writable-cte', undefined)
-      } else if (v === INTO) {
-        if (i > s && ctx.punctAt(i - 1, e, DOT)) continue
-        const n1 = ctx.wordAt(i + 1, e)
-        const n2 = ctx.wordAt(i + 2, e)
-        const temp = n1 === TEMP || n1 === TEMPORARY || n2 === TEMP || n2 === TEMPORARY
-        ctx.found('select-into', temp ? 'temp-table' : undefined)
-      } else if (v === FOR) {
-        const n1 = ctx.wordAt(i + 1, e)
-        if (n1 === UPDATE || n1 === SHARE || n1 === NO || n1 === KEY) ctx.found('locking-read', undefined)
-      } else if (v === LOCK) {
-        if (ctx.mysql && ctx.wordAt(i + 1, e) === IN && ctx.wordAt(i + 2, e) === SHARE) ctx.found('locking-read', undefined)
-      } else if (v === NEXT) {
-        if (ctx.wordAt(i + 1, e) === VALUE && ctx.wordAt(i + 2, e) === FOR) ctx.found('write-function:nextval', undefined)
-      } else if (v === SQL_CALC_FOUND_ROWS) {
-        if (ctx.mysql) ctx.found('session-function:found_rows', 'other')
-      }
-    } else if (t === T_PUNCT) {
-      const v = buf.val(i)
-      if (v === OPEN) {
-        depth++
-        if (i > s) {
-          const call = writeCall(ctx.sql, buf, i - 1, s, ctx.user)
-          if (call !== undefined) ctx.found(call.reason, call.session)
-        }
-      } else if (v === CLOSE) depth--
-    } else if (t === T_USERVAR && userVariables) {
-      ctx.found('user-variable', 'user-variable')
+  if (ctx.alwaysScan) {
+    for (let i = s; i < e; i++) inspect(ctx, i, s, e, userVariables)
+  } else {
+    const marks = buf.marks
+    for (let k = 0; k < buf.markCount; k++) {
+      const i = marks[k] as number
+      if (i >= e) break
+      if (i >= s) inspect(ctx, i, s, e, userVariables)
     }
   }
   return ctx.reason !== undefined
+}
+
+/** Inspects token `i` of the query `[s, e)`, recording what makes it more than a read. */
+function inspect(ctx: Context, i: number, s: number, e: number, userVariables: boolean): void {
+  const buf = ctx.buf
+  const t = buf.type(i)
+  if (t === T_WORD) {
+    const v = buf.val(i)
+    if (v === INSERT || v === UPDATE || v === DELETE || v === MERGE) {
+      if (isNameUse(ctx, v, i, s, e)) return
+      const prev = i > s ? ctx.wordAt(i - 1, e) : 0
+      if (v === UPDATE && (prev === FOR || prev === KEY)) ctx.found('locking-read', undefined)
+      // A CTE body starts with '('; the main statement of a WITH follows ')' or a name.
+      else ctx.found(i > s && ctx.punctAt(i - 1, e, OPEN) ? 'writable-cte' : 'dml', undefined)
+    } else if (v === INTO) {
+      if (i > s && ctx.punctAt(i - 1, e, DOT)) return
+      const n1 = ctx.wordAt(i + 1, e)
+      const n2 = ctx.wordAt(i + 2, e)
+      const temp = n1 === TEMP || n1 === TEMPORARY || n2 === TEMP || n2 === TEMPORARY
+      ctx.found('select-into', temp ? 'temp-table' : undefined)
+    } else if (v === FOR) {
+      const n1 = ctx.wordAt(i + 1, e)
+      if (n1 === UPDATE || n1 === SHARE || n1 === NO || n1 === KEY) ctx.found('locking-read', undefined)
+    } else if (v === LOCK) {
+      if (ctx.mysql && ctx.wordAt(i + 1, e) === IN && ctx.wordAt(i + 2, e) === SHARE) ctx.found('locking-read', undefined)
+    } else if (v === NEXT || v === PREVIOUS) {
+      // MariaDB sequences: NEXT VALUE FOR s = NEXTVAL(s); PREVIOUS VALUE FOR s = LASTVAL(s).
+      if (ctx.wordAt(i + 1, e) === VALUE && ctx.wordAt(i + 2, e) === FOR) {
+        if (v === NEXT) ctx.found('write-function:nextval', undefined)
+        else ctx.found('session-function:lastval', 'other')
+      }
+    } else if (v === SQL_CALC_FOUND_ROWS) {
+      if (ctx.mysql) ctx.found('session-function:found_rows', 'other')
+    }
+  } else if (t === T_PUNCT) {
+    if (buf.val(i) === OPEN && i > s) {
+      const call = writeCall(ctx.sql, buf, i - 1, s, ctx.user)
+      if (call !== undefined) ctx.found(call.reason, call.session)
+    }
+  } else if (t === T_USERVAR && userVariables) {
+    ctx.found('user-variable', 'user-variable')
+  }
 }

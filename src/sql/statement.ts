@@ -7,50 +7,58 @@
 import type { Context } from './context.js'
 import { kw, type Word } from './keywords.js'
 import { scanQuery } from './scan.js'
-import { T_PUNCT, T_QIDENT, T_STRING, T_USERVAR, T_WORD } from './tokenizer.js'
-import type { SqlClassification, SqlSessionKind, SqlTransactionKind } from './types.js'
+import { begin, rollback, set, xa } from './transaction.js'
+import type { SqlClassification, SqlSessionKind } from './types.js'
+import { read, write } from './verdict.js'
+import { copy, explain, startsQuery } from './wrapped.js'
 
-const k = (word: Word): number => kw(word)
-const SELECT = k('select'), WITH = k('with'), VALUES = k('values'), TABLE = k('table')
-const SHOW = k('show'), EXPLAIN = k('explain'), DESCRIBE = k('describe'), DESC = k('desc')
-const INSERT = k('insert'), UPDATE = k('update'), DELETE = k('delete'), MERGE = k('merge')
-const REPLACE = k('replace'), UPSERT = k('upsert'), LOAD = k('load'), CREATE = k('create'), DROP = k('drop')
-const BEGIN = k('begin'), START = k('start'), COMMIT = k('commit'), END = k('end'), ROLLBACK = k('rollback')
-const ABORT = k('abort'), SAVEPOINT = k('savepoint'), RELEASE = k('release'), PREPARE = k('prepare')
-const SET = k('set'), RESET = k('reset'), COPY = k('copy'), HELP = k('help'), XA = k('xa')
-const TRANSACTION = k('transaction'), WORK = k('work'), READ = k('read'), ONLY = k('only'), WRITE = k('write')
-const ISOLATION = k('isolation'), LEVEL = k('level'), SERIALIZABLE = k('serializable')
-const REPEATABLE = k('repeatable'), COMMITTED = k('committed'), UNCOMMITTED = k('uncommitted')
-const DEFERRABLE = k('deferrable'), NOT = k('not'), CONSISTENT = k('consistent'), SNAPSHOT = k('snapshot')
-const PREPARED = k('prepared'), TO = k('to'), FROM = k('from'), STDOUT = k('stdout'), INTO = k('into')
-const TEMP = k('temp'), TEMPORARY = k('temporary'), ANALYZE = k('analyze'), ANALYSE = k('analyse')
-const VERBOSE = k('verbose'), FORMAT = k('format'), EXTENDED = k('extended'), PARTITIONS = k('partitions')
-const FOR = k('for'), CONNECTION = k('connection'), WARNINGS = k('warnings'), ERRORS = k('errors')
-const PROFILE = k('profile'), PROFILES = k('profiles'), COUNT = k('count')
+const SELECT = kw('select')
+const WITH = kw('with')
+const VALUES = kw('values')
+const TABLE = kw('table')
+const SHOW = kw('show')
+const EXPLAIN = kw('explain')
+const DESCRIBE = kw('describe')
+const DESC = kw('desc')
+const INSERT = kw('insert')
+const UPDATE = kw('update')
+const DELETE = kw('delete')
+const MERGE = kw('merge')
+const REPLACE = kw('replace')
+const UPSERT = kw('upsert')
+const LOAD = kw('load')
+const CREATE = kw('create')
+const DROP = kw('drop')
+const BEGIN = kw('begin')
+const START = kw('start')
+const COMMIT = kw('commit')
+const END = kw('end')
+const ROLLBACK = kw('rollback')
+const ABORT = kw('abort')
+const SAVEPOINT = kw('savepoint')
+const RELEASE = kw('release')
+const PREPARE = kw('prepare')
+const TRANSACTION = kw('transaction')
+const PREPARED = kw('prepared')
+const SET = kw('set')
+const RESET = kw('reset')
+const COPY = kw('copy')
+const HELP = kw('help')
+const XA = kw('xa')
+const TEMP = kw('temp')
+const TEMPORARY = kw('temporary')
+const WARNINGS = kw('warnings')
+const ERRORS = kw('errors')
+const PROFILE = kw('profile')
+const PROFILES = kw('profiles')
+const COUNT = kw('count')
 
 const OPEN = 40
-const CLOSE = 41
-const COMMA = 44
-const DOT = 46
-const EQUALS = 61
-
-/** A write verdict. */
-function write(reason: string, session?: SqlSessionKind, transaction?: SqlTransactionKind): SqlClassification {
-  const r: SqlClassification = { kind: 'write', reason }
-  if (session !== undefined) r.session = session
-  if (transaction !== undefined) r.transaction = transaction
-  return r
-}
-
-/** A read verdict. */
-function read(reason: string): SqlClassification {
-  return { kind: 'read', reason }
-}
 
 /** Statements that are writes whatever follows their first word: word → [reason, session]. */
 const SIMPLE = new Map<number, readonly [string, SqlSessionKind | undefined]>()
 function simple(reason: string, session: SqlSessionKind | undefined, words: readonly Word[]): void {
-  for (const w of words) SIMPLE.set(k(w), [reason, session])
+  for (const w of words) SIMPLE.set(kw(w), [reason, session])
 }
 simple('ddl', undefined, ['alter', 'truncate', 'comment', 'rename', 'security', 'import', 'reassign'])
 simple('dcl', undefined, ['grant', 'revoke'])
@@ -75,16 +83,7 @@ simple('use', 'use', ['use'])
 simple('handler', 'other', ['handler'])
 simple('diagnostics', 'other', ['get'])
 
-/** Whether a query (possibly parenthesised) starts at `i`. */
-function startsQuery(ctx: Context, i: number, e: number): boolean {
-  while (ctx.punctAt(i, e, OPEN)) i++
-  const w = ctx.wordAt(i, e)
-  return w === SELECT || w === WITH || w === VALUES || w === TABLE
-}
-
-/**
- * Classifies the statement made of tokens `[s, e)`.
- */
+/** Classifies the statement made of tokens `[s, e)`. */
 export function analyzeStatement(ctx: Context, s: number, e: number): SqlClassification {
   if (s >= e) return write('empty')
   if (ctx.punctAt(s, e, OPEN)) return startsQuery(ctx, s, e) ? query(ctx, s, e) : write('unknown')
@@ -100,7 +99,7 @@ export function analyzeStatement(ctx: Context, s: number, e: number): SqlClassif
     case EXPLAIN:
     case DESCRIBE:
     case DESC:
-      return explain(ctx, s, e, head)
+      return explain(ctx, s, e, head, analyzeStatement)
     case INSERT:
     case UPDATE:
     case DELETE:
@@ -142,7 +141,7 @@ export function analyzeStatement(ctx: Context, s: number, e: number): SqlClassif
     case RESET:
       return ctx.mysql ? write('admin') : write('set', 'set')
     case COPY:
-      return ctx.mysql ? write('unknown') : copy(ctx, s, e)
+      return ctx.mysql ? write('unknown') : copy(ctx, s, e, analyzeStatement)
     case HELP:
       return ctx.mysql ? read('help') : write('unknown')
     case XA:
@@ -174,167 +173,3 @@ function show(ctx: Context, s: number, e: number): SqlClassification {
   return read('show')
 }
 
-/** Whether MySQL can EXPLAIN the statement at `i` (otherwise `EXPLAIN t` describes a table). */
-function startsExplainable(ctx: Context, i: number, e: number): boolean {
-  if (ctx.punctAt(i, e, OPEN)) return true
-  const w = ctx.wordAt(i, e)
-  return (
-    w === SELECT || w === WITH || w === VALUES || w === TABLE || w === INSERT || w === UPDATE ||
-    w === DELETE || w === REPLACE
-  )
-}
-
-/**
- * `EXPLAIN [options] stmt` (and MySQL `DESCRIBE`/`DESC`): a read exactly when the explained
- * statement is a certain read, with or without `ANALYZE` (which executes it). An `EXPLAIN`
- * of a write without `ANALYZE` does not execute it, but is still reported as a write.
- */
-function explain(ctx: Context, s: number, e: number, head: number): SqlClassification {
-  let i = s + 1
-  let analyze = false
-  if (!ctx.mysql) {
-    if (head !== EXPLAIN) return write('unknown')
-    if (ctx.punctAt(i, e, OPEN) && !startsQuery(ctx, i, e)) {
-      let depth = 0
-      for (; i < e; i++) {
-        if (ctx.punctAt(i, e, OPEN)) depth++
-        else if (ctx.punctAt(i, e, CLOSE)) {
-          if (--depth === 0) break
-        } else {
-          const w = ctx.wordAt(i, e)
-          if (w === ANALYZE || w === ANALYSE) analyze = true
-        }
-      }
-      if (depth !== 0) return write('unknown')
-      i++
-    } else {
-      for (;;) {
-        const w = ctx.wordAt(i, e)
-        if (w === ANALYZE || w === ANALYSE) analyze = true
-        else if (w !== VERBOSE) break
-        i++
-      }
-    }
-  } else {
-    for (;;) {
-      const w = ctx.wordAt(i, e)
-      if (w === ANALYZE) analyze = true
-      else if (w === FORMAT) i += ctx.punctAt(i + 1, e, EQUALS) ? 2 : 1
-      else if (w !== EXTENDED && w !== PARTITIONS && w !== VERBOSE) break
-      i++
-    }
-    const w = ctx.wordAt(i, e)
-    if (w === FOR && ctx.wordAt(i + 1, e) === CONNECTION) return read('explain')
-    if (w === INTO) return write('select-into', 'user-variable')
-    if (!startsExplainable(ctx, i, e)) return describe(ctx, i, e)
-  }
-  if (i >= e) return write('unknown')
-  const inner = analyzeStatement(ctx, i, e)
-  if (inner.kind === 'read' && inner.reason === 'select') return read('explain')
-  return write(analyze ? 'explain-analyze' : 'explain-write', inner.session)
-}
-
-/** MySQL `DESCRIBE t [col | 'pattern']`: names and strings only. */
-function describe(ctx: Context, i: number, e: number): SqlClassification {
-  const buf = ctx.buf
-  if (i >= e || (buf.type(i) !== T_WORD && buf.type(i) !== T_QIDENT)) return write('unknown')
-  for (let j = i; j < e; j++) {
-    const t = buf.type(j)
-    if (t !== T_WORD && t !== T_QIDENT && t !== T_STRING && !(t === T_PUNCT && buf.val(j) === DOT)) return write('unknown')
-  }
-  return read('describe')
-}
-
-/**
- * `BEGIN` / `START TRANSACTION` with their modes. Read-only only when `READ ONLY` is the sole
- * access mode and every other word is a known transaction mode.
- */
-function begin(ctx: Context, s: number, e: number, start: boolean): SqlClassification {
-  let i = s + 1
-  if (start) {
-    if (ctx.wordAt(i, e) !== TRANSACTION) return write('admin') // START SLAVE / REPLICA …
-    i++
-  }
-  let readOnly = false
-  let readWrite = false
-  for (; i < e; i++) {
-    if (ctx.punctAt(i, e, COMMA)) continue
-    const w = ctx.wordAt(i, e)
-    if (w === READ) {
-      const next = ctx.wordAt(i + 1, e)
-      if (next === ONLY) readOnly = true
-      else if (next === WRITE) readWrite = true
-      else if (next !== COMMITTED && next !== UNCOMMITTED) return write('transaction', undefined, 'begin')
-      i++
-    } else if (w === REPEATABLE) {
-      if (ctx.wordAt(i + 1, e) !== READ) return write('transaction', undefined, 'begin')
-      i++
-    } else if (
-      w !== WORK && w !== TRANSACTION && w !== ISOLATION && w !== LEVEL && w !== SERIALIZABLE &&
-      w !== DEFERRABLE && w !== NOT && w !== WITH && w !== CONSISTENT && w !== SNAPSHOT
-    ) {
-      return write('transaction', undefined, 'begin')
-    }
-  }
-  if (readOnly && !readWrite) return { kind: 'read', reason: 'transaction', transaction: 'begin-read-only' }
-  return write('transaction', undefined, 'begin')
-}
-
-/** `ROLLBACK` / `ABORT`, `ROLLBACK … TO [SAVEPOINT] x`, `ROLLBACK PREPARED 'id'`. */
-function rollback(ctx: Context, s: number, e: number): SqlClassification {
-  if (ctx.wordAt(s + 1, e) === PREPARED) return write('transaction', undefined, 'prepare-transaction')
-  for (let i = s + 1; i < e; i++) if (ctx.wordAt(i, e) === TO) return write('transaction', undefined, 'rollback-to')
-  return write('transaction', undefined, 'rollback')
-}
-
-/** `SET TRANSACTION …` (this transaction only), MySQL `SET @v = …`, any other `SET`. */
-function set(ctx: Context, s: number, e: number): SqlClassification {
-  if (ctx.wordAt(s + 1, e) === TRANSACTION) return write('transaction', undefined, 'set-transaction')
-  if (s + 1 < e && ctx.buf.type(s + 1) === T_USERVAR) return write('user-variable', 'user-variable')
-  return write('set', 'set')
-}
-
-/**
- * PostgreSQL `COPY`: a read only for `COPY table TO STDOUT` and `COPY (certain read) TO STDOUT`.
- * `COPY … FROM` writes; `COPY … TO 'file' | PROGRAM` writes on the server that runs it.
- */
-function copy(ctx: Context, s: number, e: number): SqlClassification {
-  let i = s + 1
-  if (ctx.punctAt(i, e, OPEN)) {
-    let depth = 0
-    let close = -1
-    for (let j = i; j < e; j++) {
-      if (ctx.punctAt(j, e, OPEN)) depth++
-      else if (ctx.punctAt(j, e, CLOSE) && --depth === 0) {
-        close = j
-        break
-      }
-    }
-    if (close < 0 || ctx.wordAt(close + 1, e) !== TO) return write('unknown')
-    const inner = analyzeStatement(ctx, i + 1, close)
-    if (inner.kind === 'write') return write(inner.reason, inner.session)
-    if (inner.reason !== 'select') return write('unknown')
-    return ctx.wordAt(close + 2, e) === STDOUT ? read('copy-to') : write('copy-to-file')
-  }
-  let depth = 0
-  for (; i < e; i++) {
-    if (ctx.punctAt(i, e, OPEN)) depth++
-    else if (ctx.punctAt(i, e, CLOSE)) depth--
-    else if (depth === 0) {
-      const w = ctx.wordAt(i, e)
-      if (w === FROM) return write('copy-from')
-      if (w === TO) return ctx.wordAt(i + 1, e) === STDOUT ? read('copy-to') : write('copy-to-file')
-    }
-  }
-  return write('unknown')
-}
-
-/** MySQL `XA START | END | PREPARE | COMMIT | ROLLBACK | RECOVER`. */
-function xa(ctx: Context, s: number, e: number): SqlClassification {
-  const w = ctx.wordAt(s + 1, e)
-  if (w === START || w === BEGIN) return write('xa', undefined, 'begin')
-  if (w === PREPARE) return write('xa', undefined, 'prepare-transaction')
-  if (w === COMMIT) return write('xa', undefined, 'commit')
-  if (w === ROLLBACK) return write('xa', undefined, 'rollback')
-  return write('xa')
-}

@@ -57,10 +57,20 @@ export interface SqlClassification {
    */
   kind: 'read' | 'write'
   /**
-   * Short machine-readable reason, e.g. `'select'`, `'show'`, `'explain'`, `'dml'`, `'ddl'`,
-   * `'locking-read'`, `'select-into'`, `'writable-cte'`, `'write-function:nextval'`,
-   * `'multi-statement'`, `'transaction'`, `'set'`, `'empty'`, `'unknown'`, `'unparseable'`,
-   * `'ambiguous'`, `'hint'`.
+   * Short machine-readable reason.
+   *
+   * Reads: `'select'` (SELECT / WITH / VALUES / TABLE), `'show'`, `'explain'`, `'describe'`
+   * (MySQL), `'help'` (MySQL), `'copy-to'` (PostgreSQL `COPY … TO STDOUT`), `'transaction'`
+   * (read-only `BEGIN`), `'hint'` (a hint comment changed the routing of a read).
+   *
+   * Writes: `'dml'`, `'writable-cte'`, `'locking-read'`, `'select-into'`,
+   * `'write-function:<name>'`, `'session-function:<name>'` (currval, lastval, FOUND_ROWS…),
+   * `'user-variable'`, `'ddl'`, `'dcl'`, `'transaction'`, `'set'`, `'prepare'`, `'execute'`,
+   * `'cursor'`, `'lock'`, `'listen'`, `'notify'`, `'call'`, `'do'`, `'maintenance'`, `'admin'`,
+   * `'discard'`, `'use'`, `'handler'`, `'diagnostics'`, `'load'`, `'xa'`, `'copy-from'`,
+   * `'copy-to-file'`, `'explain-analyze'`, `'explain-write'`, `'show-session'`,
+   * `'multi-statement'`, `'empty'`, `'unknown'`, `'unparseable'`, `'ambiguous'` (the text is a
+   * read only under some server settings).
    */
   reason: string
   /**

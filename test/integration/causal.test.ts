@@ -92,7 +92,9 @@ describe('PostgreSQL', () => {
     const read = await pindb.run(() => count(pool, body), { pins })
     expect(read).toEqual({ n: 1, port: PG.r0 })
     expect(events.at(-1)?.reason).toBe('causal')
-    // Without the pin the same read goes to the preferred (delayed) replica and is stale.
+    // Without the pin the same read goes to the preferred (delayed) replica and is stale — once the
+    // monitor knows its lag (until then causal mode keeps reads off it: its lag could exceed the pin window).
+    await until('the delayed replica to have a known lag', () => pindb.servers.get('default-1').lagMs !== undefined)
     expect(await pindb.run(() => count(pool, body))).toEqual({ n: 0, port: PG.r1 })
   })
 

@@ -3,6 +3,7 @@
  * cases, hints, transaction and session statements, several statements, unterminated input.
  */
 import { describe, expect, it } from 'vitest'
+import { context } from '../../src/sql/context.js'
 import { classifySql, type SqlClassification, type SqlDialect } from '../../src/sql/index.js'
 
 type Extra = Omit<SqlClassification, 'kind' | 'reason'>
@@ -19,6 +20,13 @@ function table(dialect: SqlDialect, cases: readonly Case[], writeFunctions?: rea
     const actual = classifySql(sql, options)
     seen.push([dialect, sql, actual])
     expect(actual).toEqual(expected)
+    // The tokenizer's "nothing to look at" shortcut must not change any result.
+    context.alwaysScan = true
+    try {
+      expect(classifySql(sql, options)).toEqual(expected)
+    } finally {
+      context.alwaysScan = false
+    }
   })
 }
 
@@ -425,6 +433,7 @@ describe('mysql', () => {
       ['SELECT NEXTVAL(s)', W('write-function:nextval')],
       ['SELECT SETVAL(s, 10)', W('write-function:setval')],
       ['SELECT NEXT VALUE FOR s', W('write-function:nextval')],
+      ['SELECT PREVIOUS VALUE FOR s', W('session-function:lastval', { session: 'other' })],
       ['SELECT FOUND_ROWS()', W('session-function:found_rows', { session: 'other' })],
       ['SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 10', W('session-function:found_rows', { session: 'other' })],
       ['SHOW WARNINGS', W('show-session', { session: 'other' })],
@@ -470,7 +479,43 @@ describe('mysql', () => {
       ['START TRANSACTION WITH CONSISTENT SNAPSHOT', W('transaction', { transaction: 'begin' })],
       ['COMMIT', W('transaction', { transaction: 'commit' })],
       ['ROLLBACK TO SAVEPOINT s', W('transaction', { transaction: 'rollback-to' })],
+      ['SAVEPOINT s', W('transaction', { transaction: 'savepoint' })],
+      ['RELEASE SAVEPOINT s', W('transaction', { transaction: 'release' })],
+      ['START TRANSACTION READ WRITE', W('transaction', { transaction: 'begin' })],
+      ['COMMIT WORK AND NO CHAIN NO RELEASE', W('transaction', { transaction: 'commit' })],
+      ['ROLLBACK WORK', W('transaction', { transaction: 'rollback' })],
+      ['CREATE TABLE t (id INT PRIMARY KEY)', W('ddl')],
+      ['ALTER TABLE t ADD COLUMN c INT', W('ddl')],
+      ['DROP TABLE t', W('ddl')],
+      ['TRUNCATE TABLE t', W('ddl')],
+      ["GRANT SELECT ON db.* TO 'u'@'%'", W('dcl')],
       ['COPY t TO STDOUT', W('unknown')],
+      ['', W('empty')],
+      ['# only a comment', W('empty')],
+      ['FROBNICATE', W('unknown')],
+    ])
+  })
+
+  describe('caller write functions', () => {
+    table(
+      'mysql',
+      [
+        ['SELECT audit.log_event(1)', W('write-function:audit.log_event')],
+        ['SELECT `audit`.`log_event`(1)', W('write-function:audit.log_event')],
+        ['SELECT log_event(1)', W('write-function:audit.log_event')],
+        ['SELECT other.log_event(1)', R('select')],
+        ['SELECT * FROM t WHERE id IN (SELECT bump_counter())', W('write-function:bump_counter')],
+      ],
+      ['audit.log_event', 'bump_counter'],
+    )
+  })
+
+  describe('EXPLAIN of writes and locking reads', () => {
+    table('mysql', [
+      ['EXPLAIN ANALYZE SELECT * FROM t FOR UPDATE', W('explain-analyze')],
+      ["EXPLAIN ANALYZE SELECT GET_LOCK('a', 1)", W('explain-analyze', { session: 'advisory-lock' })],
+      ['EXPLAIN INSERT INTO t VALUES (1)', W('explain-write')],
+      ['EXPLAIN REPLACE INTO t VALUES (1)', W('explain-write')],
     ])
   })
 

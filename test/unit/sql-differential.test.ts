@@ -5,7 +5,8 @@
  */
 import { loadModule, parseSync } from 'libpg-query'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { classifySql } from '../../src/sql/index.js'
+import { context } from '../../src/sql/context.js'
+import { classifySql, type SqlClassification } from '../../src/sql/index.js'
 import { CORPUS_WRITE_FUNCTIONS, generateSqlCorpus } from '../support/sql-corpus.js'
 
 /** Functions whose call the ground truth counts as a write (independent of the classifier's list). */
@@ -93,6 +94,9 @@ interface Row {
   truthRead: boolean
   kind: 'read' | 'write'
   reason: string
+  /** The same statement classified with the tokenizer's shortcut disabled. */
+  scanned: SqlClassification
+  result: SqlClassification
 }
 
 const corpus = generateSqlCorpus()
@@ -109,8 +113,12 @@ beforeAll(async () => {
       unparseable++
       continue
     }
-    const c = classifySql(sql, { dialect: 'postgres', writeFunctions: CORPUS_WRITE_FUNCTIONS })
-    rows.push({ sql, truthRead: astReads(parsed), kind: c.kind, reason: c.reason })
+    const options = { dialect: 'postgres', writeFunctions: CORPUS_WRITE_FUNCTIONS } as const
+    const c = classifySql(sql, options)
+    context.alwaysScan = true
+    const scanned = classifySql(sql, options)
+    context.alwaysScan = false
+    rows.push({ sql, truthRead: astReads(parsed), kind: c.kind, reason: c.reason, scanned, result: c })
   }
   const reads = rows.filter((r) => r.truthRead)
   const falseWrites = reads.filter((r) => r.kind === 'write')
@@ -144,6 +152,11 @@ describe('classifySql vs libpg-query AST', () => {
   it('never calls read what the AST says writes', () => {
     const falseReads = rows.filter((r) => !r.truthRead && r.kind === 'read').map((r) => `${r.reason}: ${r.sql}`)
     expect(falseReads).toEqual([])
+  })
+
+  it('gives the same result with the tokenizer shortcut disabled', () => {
+    const differ = rows.filter((r) => JSON.stringify(r.result) !== JSON.stringify(r.scanned)).map((r) => r.sql)
+    expect(differ).toEqual([])
   })
 
   it('calls read most of what the AST says reads (false-write rate < 5 %)', () => {
