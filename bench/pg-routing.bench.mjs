@@ -30,6 +30,9 @@
  *   BENCH_REPS           3     repetitions of every phase
  *   BENCH_WARMUP_SECONDS 1.5   warm-up per variant before measuring
  *   BENCH_WRITE_P        0.28  probability that a unit of work writes (0.28 ≈ 10 % of statements)
+ *   BENCH_RETRIES        3     per section, how many times a repetition disturbed by other processes
+ *                              (> 0.1 core of foreign CPU or steal, or injected replica delay) is
+ *                              thrown away and measured again; disturbed phases kept are flagged ⚠
  *   PINDB_PG_PORT, PINDB_PG_REPLICA0_PORT, PINDB_PG_REPLICA1_PORT, PINDB_PGPOOL_PORT  as in scripts/testbed.sh
  * Flags: --only=overhead|mixed   --no-save (do not write bench/results/pg-routing.md)   --no-build
  */
@@ -68,9 +71,13 @@ const MIXED_MS = num('BENCH_MIXED_SECONDS', 8) * 1000
 const REPS = Math.round(num('BENCH_REPS', 3))
 const WARMUP_MS = num('BENCH_WARMUP_SECONDS', 1.5) * 1000
 const WRITE_P = num('BENCH_WRITE_P', 0.28)
+const RETRIES = Math.round(num('BENCH_RETRIES', 3, -1))
 const NOTES = 10_000
 /** A phase during which other processes (or steal) took more than this many cores is flagged. */
 const OTHER_CPU_FLAG = 0.1
+const disturbed = (res) => res.machine !== undefined && (res.machine.other > OTHER_CPU_FLAG || res.machine.steal > OTHER_CPU_FLAG)
+/** Repetitions thrown away and measured again because another process disturbed them. */
+const repeated = { overhead: 0, mixed: 0 }
 
 const PG_PORT = Number(process.env.PINDB_PG_PORT || 55432)
 const R0_PORT = Number(process.env.PINDB_PG_REPLICA0_PORT || PG_PORT + 1)
@@ -87,6 +94,15 @@ const READBACK_SQL = 'SELECT inet_server_port() AS port, EXISTS (SELECT 1 FROM b
 function fail(message, code = 1) {
   console.error(`pg-routing bench: ${message}`)
   process.exit(code)
+}
+
+/** The code measured: git HEAD, whether src/ has uncommitted changes, when dist/ was built. */
+function pindbRevision() {
+  const git = (...a) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' })
+  const head = git('rev-parse', '--short', 'HEAD').stdout?.trim() || 'unknown'
+  const dirty = (git('status', '--porcelain', '--', 'src').stdout ?? '').trim() !== ''
+  const built = existsSync(DIST_ENTRIES[1]) ? new Date(statSync(DIST_ENTRIES[1]).mtimeMs).toISOString() : '?'
+  return `pindb at git ${head}${dirty ? ' + uncommitted changes in src/' : ''}, dist/ built ${built}`
 }
 
 function testbed(...argv) {
@@ -224,6 +240,7 @@ async function main() {
     load: os.loadavg().map((x) => x.toFixed(2)).join(' / '),
     pg: `PostgreSQL ${pgVersion} (primary :${PG_PORT}, streaming replicas :${R0_PORT}, :${R1_PORT}; recovery_min_apply_delay ${replicaDelays.join(', ')})`,
     pgpool: 'not used',
+    pindb: pindbRevision(),
   }
   const out = { overhead: [], mixed: [] }
 
@@ -390,14 +407,23 @@ async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
     console.error(`\n[overhead] ${sql}: warm-up ${WARMUP_MS / 1000} s per variant …`)
     for (const v of variants) await phase(WARMUP_MS, v.op, 99)
     for (const v of variants) v.reps = []
-    for (let r = 0; r < REPS; r++) {
+    for (let r = 0, retries = 0; r < REPS; r++) {
+      const round = []
       for (const v of orderFor(variants, r)) {
         const before = v.pindb ? readCounts(v.pindb) : undefined
         const res = await phase(OVERHEAD_MS, v.op, r + 1)
         if (v.pindb) res.share = replicaShare(v.pindb, before, readCounts(v.pindb))
-        v.reps.push(res)
+        round.push([v, res])
         console.error(`  rep ${r + 1} ${v.key.padEnd(2)} ${fmtInt(res.rate).padStart(8)} q/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  cpu ${res.cpuUsPerOp.toFixed(1)} µs/q  ${fmtMachine(res.machine)}`)
       }
+      if (round.some(([, res]) => disturbed(res)) && retries < RETRIES) {
+        retries++
+        repeated.overhead++
+        console.error(`  rep ${r + 1} was disturbed by other processes; repeating it (retry ${retries} of ${RETRIES}) …`)
+        r--
+        continue
+      }
+      for (const [v, res] of round) v.reps.push(res)
     }
     const a = variants[0]
     for (const v of variants) {
@@ -480,7 +506,8 @@ async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
     await phase(WARMUP_MS, (r) => v.wrap(() => unitOfWork(v.pool, r, tally)), 99)
   }
   for (const v of variants) v.reps = []
-  for (let r = 0; r < REPS; r++) {
+  for (let r = 0, retries = 0; r < REPS; r++) {
+    const round = []
     for (const v of orderFor(variants, r)) {
       const tally = newTally()
       const delaysBefore = await replicaDelays(delayClients)
@@ -502,11 +529,19 @@ async function mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin }) {
       const delaysAfter = await replicaDelays(delayClients)
       res.delays = delaysBefore === delaysAfter ? delaysBefore : `${delaysBefore} → ${delaysAfter}`
       res.lagged = /=[1-9]/.test(res.delays)
-      v.reps.push(res)
+      round.push([v, res])
       console.error(`  rep ${r + 1} ${v.key} ${fmtInt(res.rate).padStart(7)} units/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  ` +
         `replica reads ${pct(share.replicas, share.total)}  stale ${tally.stale}/${tally.readBacks}  ${fmtMachine(res.machine)}` +
         `${res.lagged ? `  ⚠ injected replica delay ${res.delays}` : ''}`)
     }
+    if (round.some(([, res]) => disturbed(res) || res.lagged) && retries < RETRIES) {
+      retries++
+      repeated.mixed++
+      console.error(`  rep ${r + 1} was disturbed (background load or injected replica delay); repeating it (retry ${retries} of ${RETRIES}) …`)
+      r--
+      continue
+    }
+    for (const [v, res] of round) v.reps.push(res)
   }
   return variants.map((v) => {
     const sum = (f) => v.reps.reduce((s, x) => s + f(x), 0)
@@ -548,20 +583,22 @@ function repLine(x, unit) {
   const flag = m !== undefined && (m.other > OTHER_CPU_FLAG || m.steal > OTHER_CPU_FLAG) ? ' ⚠ disturbed' : ''
   return `${fmtInt(x.rate)} ${unit}${m === undefined ? '' : ` (cores busy: bench ${m.self.toFixed(2)}, db ${m.db.toFixed(2)}, other ${m.other.toFixed(2)}, steal ${m.steal.toFixed(2)}${flag})`}`
 }
-function disturbance(all) {
+function disturbance(all, section) {
   const ms = all.map((x) => x.machine).filter((m) => m !== undefined)
   if (ms.length === 0) return 'CPU split not available (no /proc).'
   const worst = Math.max(...ms.map((m) => m.other))
   const steal = Math.max(...ms.map((m) => m.steal))
   const n = ms.filter((m) => m.other > OTHER_CPU_FLAG || m.steal > OTHER_CPU_FLAG).length
+  const redo = section === undefined || repeated[section] === 0 ? '' : ` ${repeated[section]} disturbed repetition(s) were thrown away and measured again (BENCH_RETRIES).`
   return `Background load during measured phases: at most ${worst.toFixed(2)} cores used by other processes, at most ${steal.toFixed(2)} cores of steal; ` +
-    `${n} of ${ms.length} phases over the ${OTHER_CPU_FLAG} core flag${n > 0 ? ' (marked ⚠ in the per-repetition details; treat their numbers with care)' : ''}.`
+    `${n} of ${ms.length} phases over the ${OTHER_CPU_FLAG} core flag${n > 0 ? ' (marked ⚠ in the per-repetition details; treat their numbers with care)' : ''}.${redo}`
 }
 
 function render(facts, { overhead: ov, mixed: mx }) {
   const lines = []
   lines.push(`Run ${facts.date} · Node ${facts.node} · ${facts.cpus} · ${facts.memory} RAM · ${facts.os}`)
   lines.push('')
+  lines.push(`- ${facts.pindb}`)
   lines.push(`- ${facts.pg}`)
   lines.push(`- ${facts.pgpool}`)
   lines.push(`- Client concurrency ${CONCURRENCY} (pg.Pool max ${CONCURRENCY} per server); ${REPS} repetitions per variant, interleaved forwards/backwards; ` +
@@ -585,7 +622,7 @@ function render(facts, { overhead: ov, mixed: mx }) {
         `client CPU per query B − A = ${(r.cpu - a.cpu) >= 0 ? '+' : ''}${(r.cpu - a.cpu).toFixed(1)} µs (${(100 * (r.cpu / a.cpu - 1)).toFixed(0)} %).`)
     }
     lines.push('')
-    lines.push(disturbance(ov.flatMap((r) => r.reps)))
+    lines.push(disturbance(ov.flatMap((r) => r.reps), 'overhead'))
     lines.push('')
     lines.push('<details><summary>Per-repetition throughput (queries/s) and background CPU</summary>')
     lines.push('')
@@ -607,7 +644,7 @@ function render(facts, { overhead: ov, mixed: mx }) {
     lines.push('Reads on replicas: pindb from `pindb.stats()` read counters, pgpool-II from `SHOW POOL_NODES` `select_cnt` deltas, F by construction. ' +
       'Read-backs: the read right after a unit\'s own INSERT (`SELECT inet_server_port(), EXISTS(…)`), which reports the answering server and whether it saw the row; "stale" = it did not.')
     lines.push('')
-    lines.push(disturbance(mx.flatMap((r) => r.reps)))
+    lines.push(disturbance(mx.flatMap((r) => r.reps), 'mixed'))
     lines.push('')
     const lagged = mx.flatMap((r) => r.reps.filter((x) => x.lagged).map((x) => `${r.key} (${x.delays})`))
     lines.push(lagged.length === 0

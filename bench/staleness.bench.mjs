@@ -80,7 +80,12 @@ const NOTES = `How to read it:
   (route reason \`lagging\`) where \`window-15s\` serves them stale: users replay the same schedules in
   every mode, so the difference is that rule alone. \`causal-60s\` (a pin longer than the lag) is the
   other way to the same result: pinned reads wait on the primary until the replica has the write,
-  then use it (\`causal\`).
+  then use it (\`causal\`). Caveat: the rule uses the lag the monitor last measured, which can be up
+  to two monitor intervals short (the figure ages between checks, and the time the primary passed
+  the replica is only known to the nearest check), so right after a pin expires — typically after
+  a write on a system that was idle before — a read can still reach a replica that lacks the write
+  for up to about two intervals. At the steady 20 s lag measured here the replica's lag stays far
+  above 15 s and it did not happen.
 - On localhost the "0" lag is streaming replication's own sub-millisecond delay: \`off\` still sees
   a stray stale read when the read inside the POST races it; over a network or under write load it
   would see more.`

@@ -181,7 +181,7 @@ export class Router {
     const eligible = (alias: string): boolean => {
       if (exclude?.has(alias) === true || this.#servers.isDown(alias, now)) return false
       sawAvailable = true
-      return !this.#lagging(alias) && (accept === undefined || accept(alias))
+      return !this.#lagging(alias, now) && (accept === undefined || accept(alias))
     }
     const sticky = ctx?.chosenReplicas.get(set)
     if (sticky !== undefined && eligible(sticky)) return { alias: sticky }
@@ -200,14 +200,15 @@ export class Router {
     return { alias: choice }
   }
 
-  #lagging(alias: string): boolean {
+  #lagging(alias: string, now: number): boolean {
     const { maxLagMs, maxLagBytes } = this.#options
     const s = this.#servers.get(alias)
     if (maxLagMs === undefined && maxLagBytes === undefined) {
       // Causal mode closes the gap a pin's expiry leaves: a unit of work whose last write is older
-      // than the pin window carries no pin, so a replica lagging more than the window could serve
-      // it stale data. Applies to monitored replicas (checkedAt > 0) only, where the lag is known.
-      return this.#options.causal && s.checkedAt > 0 && (s.lagMs === undefined || s.lagMs > this.#options.pinMs)
+      // than the pin window carries no pin, so only a replica that may lack data older than the
+      // window could serve it stale data. `caughtUpAt` bounds that from above: everything committed
+      // before it is on the replica. Applies to monitored replicas (checkedAt > 0).
+      return this.#options.causal && s.checkedAt > 0 && (s.caughtUpAt === undefined || now - s.caughtUpAt > this.#options.pinMs)
     }
     if (s.lagMs === undefined && s.lagBytes === undefined) return true
     if (maxLagMs !== undefined && (s.lagMs === undefined || s.lagMs > maxLagMs)) return true

@@ -21,6 +21,12 @@ export interface ServerState {
   lagBytes: number | undefined
   /** Last replay position reported by a monitor (PostgreSQL LSN or MariaDB GTID list). */
   position: string | undefined
+  /**
+   * The latest time (epoch ms) at which a monitor observed the primary at a position this replica
+   * has replayed: everything committed before it is on the replica, so its lag is at most
+   * `now - caughtUpAt`. Undefined when unknown.
+   */
+  caughtUpAt: number | undefined
   /** Epoch ms of the last monitor report; 0 = never. */
   checkedAt: number
   /** Routing counters. */
@@ -63,6 +69,7 @@ export class ServerRegistry {
         lagMs: undefined,
         lagBytes: undefined,
         position: undefined,
+        caughtUpAt: undefined,
         checkedAt: 0,
         counters: { reads: 0, writes: 0, failovers: 0 },
       })

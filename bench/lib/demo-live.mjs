@@ -18,6 +18,10 @@ export const c = {
   green: paint('1;32'),
 }
 
+/** Terminal width (a pipe or file: wide). */
+const columns = process.stdout.isTTY ? process.stdout.columns || 80 : 160
+const wide = columns >= 118
+
 const GLYPH = { primary: c.primary('P'), 'replica-0': c.replica0('0'), 'replica-1': c.replica1('1') }
 
 /** The legend printed once before the phases. */
@@ -28,7 +32,7 @@ export function legend() {
 }
 
 /** Wraps text to `width` columns, each line indented by `indent`. */
-export function wrap(text, width = 96, indent = '  ') {
+export function wrap(text, width = Math.min(96, columns - 2), indent = '  ') {
   const lines = []
   let line = ''
   for (const word of text.split(/\s+/)) {
@@ -45,7 +49,7 @@ export function wrap(text, width = 96, indent = '  ') {
  * A live view for one phase of `seconds`: a line per second from `start()`; reads that complete
  * after the last second (requests in flight at the deadline) go on one final line at `stop()`.
  */
-export function createLiveView({ seconds = Infinity, write = (s) => console.log(s), maxGlyphs = 40 } = {}) {
+export function createLiveView({ seconds = Infinity, write = (s) => console.log(s), maxGlyphs = wide ? 40 : Math.max(8, columns - 52) } = {}) {
   let bucket = []
   let second = 0
   let timer
@@ -66,10 +70,12 @@ export function createLiveView({ seconds = Infinity, write = (s) => console.log(
     }
     const pad = ' '.repeat(Math.max(0, maxGlyphs - Math.min(shown, maxGlyphs)))
     const more = shown > maxGlyphs ? c.dim('…') : ' '
-    const staleText = stale ? c.red(`stale ${String(stale).padStart(2)}`) : c.dim('stale  0')
-    write(`  ${c.dim(label ?? `${String(second).padStart(3)}s`)}  ${strip}${pad}${more} ${c.primary(`primary ${String(counts.primary).padStart(2)}`)}  ` +
-      `${c.replica0(`replica-0 ${String(counts['replica-0']).padStart(2)}`)}  ${c.replica1(`replica-1 ${String(counts['replica-1']).padStart(2)}`)}  ${staleText}` +
-      c.dim(`   total stale ${totals.stale}/${totals.reads}`))
+    const n = (x) => String(x).padStart(2)
+    const staleText = stale ? c.red(`stale ${n(stale)}`) : c.dim(`stale ${n(0)}`)
+    const [p, r0, r1] = wide ? ['primary ', 'replica-0 ', 'replica-1 '] : ['P ', 'r0 ', 'r1 ']
+    write(`  ${c.dim(label ?? `${String(second).padStart(3)}s`)}  ${strip}${pad}${more} ${c.primary(`${p}${n(counts.primary)}`)}  ` +
+      `${c.replica0(`${r0}${n(counts['replica-0'])}`)}  ${c.replica1(`${r1}${n(counts['replica-1'])}`)}  ${staleText}` +
+      c.dim(wide ? `   total stale ${totals.stale}/${totals.reads}` : ` (${totals.stale}/${totals.reads})`))
   }
 
   return {

@@ -5,8 +5,10 @@
  * `maxLag` rely on it; a replica that answers again leaves its failover back-off at once.
  *
  * Lag in time is measured against a history of the primary's positions: a replica at position
- * P lags by the time since the primary first went past P. Unlike `now() - last replay
- * timestamp`, this reads 0 on an idle system and is not fooled by WAL that carries no commit.
+ * P lags by at least the time since the primary was first seen past P (`lagMs`, for `maxLag`) and
+ * by at most the time since the primary was last seen at or below P (`caughtUpAt`, for causal
+ * mode's safety bound). Unlike `now() - last replay timestamp`, this reads 0 on an idle system and
+ * is not fooled by WAL that carries no commit.
  *
  * @module
  */
@@ -33,7 +35,10 @@ export interface MonitorOptions {
 
 interface Sample {
   readonly position: string
+  /** When the primary was first observed at this position (the query's send time). */
   readonly at: number
+  /** When it was last observed at it. */
+  lastSeen: number
 }
 
 const HISTORY = 600
@@ -89,9 +94,13 @@ export class ReplicaMonitor {
     const clock = pindb.options.clock
     let primary: string | undefined
     try {
+      // Stamped with the send time: everything committed before it is at or below the position read.
+      const sentAt = clock()
       primary = await this.#timed(this.#probe.primaryPosition(set))
       const history = this.#history.get(set) ?? []
-      if (history.length === 0 || history[history.length - 1]!.position !== primary) history.push({ position: primary, at: clock() })
+      const last = history[history.length - 1]
+      if (last !== undefined && last.position === primary) last.lastSeen = sentAt
+      else history.push({ position: primary, at: sentAt, lastSeen: sentAt })
       if (history.length > HISTORY) history.splice(0, history.length - HISTORY)
       this.#history.set(set, history)
     } catch {
@@ -104,11 +113,13 @@ export class ReplicaMonitor {
         state.position = position
         state.checkedAt = clock()
         state.lagMs = this.#lagMs(set, position, primary)
+        state.caughtUpAt = this.#caughtUpAt(set, position)
         state.lagBytes = primary === undefined ? undefined : this.#probe.bytesBetween?.(position, primary)
         pindb.reportSuccess(alias)
       } catch {
         state.lagMs = undefined
         state.lagBytes = undefined
+        state.caughtUpAt = undefined
         pindb.reportFailure(alias)
       }
     }))
@@ -126,6 +137,16 @@ export class ReplicaMonitor {
       if (!positionReached(replica, sample.position)) return i === 0 ? undefined : Math.max(0, this.#pindb.options.clock() - sample.at)
     }
     return 0
+  }
+
+  /** The last time the primary was seen at a position the replica has replayed (upper bound of its lag). */
+  #caughtUpAt(set: string, replica: string): number | undefined {
+    const history = this.#history.get(set) ?? []
+    for (let i = history.length - 1; i >= 0; i--) {
+      const sample = history[i]!
+      if (positionReached(replica, sample.position)) return sample.lastSeen
+    }
+    return undefined
   }
 
   #timed<T>(promise: Promise<T>): Promise<T> {

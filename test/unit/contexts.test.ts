@@ -842,17 +842,21 @@ describe('maxLag', () => {
 })
 
 describe('causal reads', () => {
-  it('without maxLag, a monitored replica lagging more than the pin window serves no read (a pin-less read could be stale there)', () => {
-    const { pindb } = setup({ causal: true, pinSeconds: 15 })
+  it('without maxLag, a monitored replica that may lack data older than the pin window serves no read (a pin-less read could be stale there)', () => {
+    const { pindb, clock } = setup({ causal: true, pinSeconds: 15 })
     const r0 = pindb.servers.get('default-0')
     const r1 = pindb.servers.get('default-1')
-    // Not monitored yet: unknown lag does not exclude (no monitor, no opinion).
+    // Not monitored yet: no opinion, both replicas serve.
     expect(countBy(Array.from({ length: 4 }, () => pindb.run(() => pindb.dbForRead(Ham))))).toEqual({ 'default-0': 2, 'default-1': 2 })
-    r0.checkedAt = r1.checkedAt = 1
-    r0.lagMs = 20_000 // behind by more than the 15 s window
-    r1.lagMs = 15_000 // exactly the window: still safe
+    r0.checkedAt = r1.checkedAt = clock.now
+    r0.caughtUpAt = clock.now - 20_000 // may lack writes up to 20 s old
+    r1.caughtUpAt = clock.now - 15_000 // everything older than the 15 s window is there: safe
+    r0.lagMs = r1.lagMs = 0 // the measured lag is only a lower bound: it does not decide
     for (let i = 0; i < 4; i++) expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
-    r1.lagMs = undefined // monitored, but its last check failed
+    // The bound ages between monitor checks: 1 ms later, default-1 is no longer known to be safe.
+    clock.now += 1
+    pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'lagging' }))
+    r1.caughtUpAt = undefined // monitored, but its last check failed
     pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'lagging' }))
     // An explicit maxLag replaces the implicit bound.
     const loose = setup({ causal: true, pinSeconds: 15, maxLag: { ms: 60_000 } }).pindb
