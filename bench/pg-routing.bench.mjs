@@ -10,7 +10,9 @@
  * `--no-build` to skip that check).
  *
  * Part 1, overhead (small reads, same concurrency, same server):
- *   A   raw pg.Pool → primary
+ *   A0  raw pg.Pool → primary, in a child process that never loads pindb (no AsyncLocalStorage
+ *       hooks: on Node 20 the first pindb.run() switches them on for every later promise of the process)
+ *   A   raw pg.Pool → primary, in the bench process
  *   B   pindb routed pool, primary and NO replicas (so it also hits the primary), each query in pindb.run()
  *   B0  the same routed pool, query outside any pindb.run() (information)
  *   C   pindb routed pool with 2 replicas, each query in pindb.run() (information: reads go to replicas)
@@ -20,8 +22,11 @@
  *   E   raw pg.Pool → pgpool-II (load balancing over primary + 2 replicas, default settings)
  *   F   raw pg.Pool → primary (information: no replicas at all)
  *
- * Phases are interleaved (A B B0 C, then C B0 B A, …) to cancel drift; medians over repetitions
- * are reported. Benchmarks are not tests: nothing here asserts on timings.
+ * Phases are interleaved (A0 A B B0 C, then C B0 B A A0, …) to cancel drift; medians over
+ * repetitions are reported. Each phase also records how many cores this process, the database
+ * servers and everything else used (Linux /proc), so that phases disturbed by other work on the
+ * machine are flagged and, up to BENCH_RETRIES times, measured again.
+ * Benchmarks are not tests: nothing here asserts on timings.
  *
  * Environment (all optional):
  *   BENCH_CONCURRENCY    12    concurrent workers (and pg.Pool max per server)
@@ -36,7 +41,7 @@
  *   PINDB_PG_PORT, PINDB_PG_REPLICA0_PORT, PINDB_PG_REPLICA1_PORT, PINDB_PGPOOL_PORT  as in scripts/testbed.sh
  * Flags: --only=overhead|mixed   --no-save (do not write bench/results/pg-routing.md)   --no-build
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -90,6 +95,24 @@ const NOTE_SQL = 'SELECT id, body FROM bench_notes WHERE id = $1'
 const INSERT_SQL = 'INSERT INTO bench_events (body) VALUES ($1) RETURNING id'
 // One row whatever the replica has replayed: which server answered, and whether it saw the row.
 const READBACK_SQL = 'SELECT inet_server_port() AS port, EXISTS (SELECT 1 FROM bench_events WHERE id = $1) AS seen'
+
+const QUERIES = [
+  { name: '`SELECT 1`', sql: 'SELECT 1', values: () => undefined },
+  { name: '`SELECT id, body FROM bench_notes WHERE id = $1`', sql: NOTE_SQL, values: (random) => [1 + Math.floor(random() * NOTES)] },
+]
+
+// Child mode (variant A0): a raw pg.Pool in a process that never loads pindb, so Node's
+// AsyncLocalStorage hooks (switched on for the whole process by the first pindb.run()) are off.
+if (args.has('--child-raw')) {
+  const query = QUERIES[Number(process.env.BENCH_CHILD_QUERY)]
+  const pool = new pg.Pool(PRIMARY)
+  const op = (random) => pool.query(query.sql, query.values(random))
+  await phase(WARMUP_MS, op, 99)
+  const res = await phase(Number(process.env.BENCH_CHILD_MS), op, Number(process.env.BENCH_CHILD_SEED))
+  await pool.end()
+  process.stdout.write(`${JSON.stringify(res)}\n`)
+  process.exit(0)
+}
 
 function fail(message, code = 1) {
   console.error(`pg-routing bench: ${message}`)
@@ -239,7 +262,7 @@ async function main() {
     os: `${os.type()} ${os.release()} (${os.arch()})`,
     load: os.loadavg().map((x) => x.toFixed(2)).join(' / '),
     pg: `PostgreSQL ${pgVersion} (primary :${PG_PORT}, streaming replicas :${R0_PORT}, :${R1_PORT}; recovery_min_apply_delay ${replicaDelays.join(', ')})`,
-    pgpool: 'not used',
+    pgpool: 'pgpool-II: not used in this run (--only=overhead)',
     pindb: pindbRevision(),
   }
   const out = { overhead: [], mixed: [] }
@@ -390,28 +413,46 @@ function replicaShare(pindb, before, after) {
 // ---------------------------------------------------------------------------------------------
 // Part 1: overhead.
 
+/** Runs variant A0 (raw pg.Pool, no AsyncLocalStorage) in a child process: warm-up, then one phase. */
+function childRaw(queryIndex, ms, seed) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child-raw'], {
+      env: { ...process.env, BENCH_CHILD_QUERY: String(queryIndex), BENCH_CHILD_MS: String(ms), BENCH_CHILD_SEED: String(seed) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (chunk) => { out += chunk })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`)
+        resolve(JSON.parse(out))
+      } catch (err) {
+        reject(new Error(`the A0 child process failed (${err.message})`))
+      }
+    })
+  })
+}
+
 async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
-  const queries = [
-    { name: '`SELECT 1`', sql: 'SELECT 1', values: () => undefined },
-    { name: '`SELECT id, body FROM bench_notes WHERE id = $1`', sql: NOTE_SQL, values: (random) => [1 + Math.floor(random() * NOTES)] },
-  ]
   const results = []
-  for (const query of queries) {
+  for (const [queryIndex, query] of QUERIES.entries()) {
     const { sql, values } = query
     const variants = [
+      { key: 'A0', label: 'A0 raw pg.Pool → primary, separate process without AsyncLocalStorage', child: true },
       { key: 'A', label: 'A raw pg.Pool → primary', op: (r) => raw.query(sql, values(r)) },
       { key: 'B', label: 'B routed, no replicas, in run()', pindb: pindb0, op: (r) => pindb0.run(() => routed0.query(sql, values(r))) },
       { key: 'B0', label: 'B0 routed, no replicas, no run()', pindb: pindb0, op: (r) => routed0.query(sql, values(r)) },
       { key: 'C', label: 'C routed, 2 replicas, in run()', pindb: pindbR, op: (r) => pindbR.run(() => routedR.query(sql, values(r))) },
     ]
     console.error(`\n[overhead] ${sql}: warm-up ${WARMUP_MS / 1000} s per variant …`)
-    for (const v of variants) await phase(WARMUP_MS, v.op, 99)
+    for (const v of variants) if (!v.child) await phase(WARMUP_MS, v.op, 99)
     for (const v of variants) v.reps = []
     for (let r = 0, retries = 0; r < REPS; r++) {
       const round = []
       for (const v of orderFor(variants, r)) {
         const before = v.pindb ? readCounts(v.pindb) : undefined
-        const res = await phase(OVERHEAD_MS, v.op, r + 1)
+        const res = v.child ? await childRaw(queryIndex, OVERHEAD_MS, r + 1) : await phase(OVERHEAD_MS, v.op, r + 1)
         if (v.pindb) res.share = replicaShare(v.pindb, before, readCounts(v.pindb))
         round.push([v, res])
         console.error(`  rep ${r + 1} ${v.key.padEnd(2)} ${fmtInt(res.rate).padStart(8)} q/s  p50 ${fmtMs(res.p50)} ms  p99 ${fmtMs(res.p99)} ms  cpu ${res.cpuUsPerOp.toFixed(1)} µs/q  ${fmtMachine(res.machine)}`)
@@ -425,7 +466,8 @@ async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
       }
       for (const [v, res] of round) v.reps.push(res)
     }
-    const a = variants[0]
+    const a = variants.find((v) => v.key === 'A')
+    const a0 = variants.find((v) => v.key === 'A0')
     for (const v of variants) {
       results.push({
         query: query.name,
@@ -437,6 +479,7 @@ async function overhead({ raw, pindb0, routed0, pindbR, routedR }) {
         cpu: median(v.reps.map((x) => x.cpuUsPerOp)),
         // Paired ratio per repetition (adjacent phases), then the median: cancels slow drift.
         ratios: v.reps.map((x, i) => x.rate / a.reps[i].rate),
+        ratios0: v.reps.map((x, i) => x.rate / a0.reps[i].rate),
         share: v.pindb ? v.reps.reduce((s, x) => ({ total: s.total + x.share.total, replicas: s.replicas + x.share.replicas }), { total: 0, replicas: 0 }) : undefined,
         reps: v.reps,
       })
@@ -608,18 +651,26 @@ function render(facts, { overhead: ov, mixed: mx }) {
     lines.push('')
     lines.push('### Overhead: small reads, same server')
     lines.push('')
-    lines.push('| Query | Variant | queries/s | p50 ms | p99 ms | client CPU µs/query | reads on replicas | throughput vs A (median of paired ratios, min–max) |')
-    lines.push('|---|---|---:|---:|---:|---:|---:|---:|')
+    lines.push('| Query | Variant | queries/s | p50 ms | p99 ms | client CPU µs/query | reads on replicas | throughput vs A | throughput vs A0 |')
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|')
+    const ratioCell = (ratios) => `${(100 * median(ratios)).toFixed(1)} % (${(100 * Math.min(...ratios)).toFixed(1)}–${(100 * Math.max(...ratios)).toFixed(1)})`
     for (const r of ov) {
-      const ratio = r.key === 'A' ? '100 %' : `${(100 * median(r.ratios)).toFixed(1)} % (${(100 * Math.min(...r.ratios)).toFixed(1)}–${(100 * Math.max(...r.ratios)).toFixed(1)})`
-      lines.push(`| ${r.query} | ${r.label} | ${fmtInt(r.rate)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.cpu.toFixed(1)} | ${r.share ? pct(r.share.replicas, r.share.total) : '0 % (primary)'} | ${ratio} |`)
+      lines.push(`| ${r.query} | ${r.label} | ${fmtInt(r.rate)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.cpu.toFixed(1)} | ` +
+        `${r.share ? pct(r.share.replicas, r.share.total) : '0 % (primary)'} | ${ratioCell(r.ratios)} | ${ratioCell(r.ratios0)} |`)
     }
     lines.push('')
+    lines.push('Throughput ratios: per repetition, the variant\'s queries/s over the baseline\'s measured next to it; median (min–max) over repetitions. ' +
+      'A runs in the bench process, where the first `pindb.run()` has switched on Node\'s AsyncLocalStorage hooks for every later promise; ' +
+      'A0 is the same raw pool in a child process that never loads pindb (hooks off).')
+    lines.push('')
+    const delta = (b, a) => `${b.cpu - a.cpu >= 0 ? '+' : ''}${(b.cpu - a.cpu).toFixed(1)} µs (${(100 * (b.cpu / a.cpu - 1)).toFixed(0)} %)`
     for (const r of ov.filter((x) => x.key === 'B')) {
       const m = 100 * median(r.ratios)
+      const m0 = 100 * median(r.ratios0)
       const a = ov.find((x) => x.query === r.query && x.key === 'A')
-      lines.push(`- **B/A for ${r.query}: ${m.toFixed(1)} %** (goal ≥ 97 %: ${m >= 97 ? 'met' : 'missed'}); ` +
-        `client CPU per query B − A = ${(r.cpu - a.cpu) >= 0 ? '+' : ''}${(r.cpu - a.cpu).toFixed(1)} µs (${(100 * (r.cpu / a.cpu - 1)).toFixed(0)} %).`)
+      const a0 = ov.find((x) => x.query === r.query && x.key === 'A0')
+      lines.push(`- **B/A for ${r.query}: ${m.toFixed(1)} %** (goal ≥ 97 %: ${m >= 97 ? 'met' : 'missed'}); B/A0: ${m0.toFixed(1)} % (${m0 >= 97 ? 'met' : 'missed'}). ` +
+        `Client CPU per query: B − A = ${delta(r, a)}, B − A0 = ${delta(r, a0)}.`)
     }
     lines.push('')
     lines.push(disturbance(ov.flatMap((r) => r.reps), 'overhead'))

@@ -132,10 +132,10 @@ export class Router {
     if (pin !== undefined) {
       const position = pin.position
       if (!this.#options.causal || position === undefined || pin.positionPending === true) return this.#primary('read', set, 'pinned')
-      const caughtUp = this.pickReplica(set, ctx, opts?.exclude, (alias) => positionReached(this.#servers.get(alias).position, position))
+      const caughtUp = this.pickReplica(set, ctx, opts?.exclude, (alias) => positionReached(this.#servers.get(alias).position, position), true)
       if (caughtUp.alias !== undefined) return { intent: 'read', alias: caughtUp.alias, set, role: 'replica', reason: 'causal' }
       const waitMs = this.#options.causalWaitMs
-      const candidate = waitMs > 0 && opts?.noWait !== true ? this.pickReplica(set, ctx, opts?.exclude).alias : undefined
+      const candidate = waitMs > 0 && opts?.noWait !== true ? this.pickReplica(set, ctx, opts?.exclude, undefined, true).alias : undefined
       return candidate === undefined
         ? this.#primary('read', set, 'behind')
         : { ...this.#primary('read', set, 'behind'), waitFor: { alias: candidate, position, timeoutMs: waitMs } }
@@ -166,13 +166,15 @@ export class Router {
 
   /**
    * The context's sticky replica for a set, re-chosen when it is no longer eligible; or why none
-   * can serve. `accept` narrows eligibility further (causal reads).
+   * can serve. `accept` narrows eligibility further (causal reads); `exact` says the read checks the
+   * replica's position itself, so causal mode's implicit lag bound (for pin-less reads) does not apply.
    */
   pickReplica(
     set: string,
     ctx: PinContext | undefined,
     exclude?: ReadonlySet<string>,
     accept?: (alias: string) => boolean,
+    exact = false,
   ): ReplicaPick {
     const replicas = this.#topology.sets.get(set)!
     if (replicas.length === 0) return { none: 'no-replicas' }
@@ -181,7 +183,7 @@ export class Router {
     const eligible = (alias: string): boolean => {
       if (exclude?.has(alias) === true || this.#servers.isDown(alias, now)) return false
       sawAvailable = true
-      return !this.#lagging(alias, now) && (accept === undefined || accept(alias))
+      return !this.#lagging(alias, now, exact) && (accept === undefined || accept(alias))
     }
     const sticky = ctx?.chosenReplicas.get(set)
     if (sticky !== undefined && eligible(sticky)) return { alias: sticky }
@@ -200,10 +202,11 @@ export class Router {
     return { alias: choice }
   }
 
-  #lagging(alias: string, now: number): boolean {
+  #lagging(alias: string, now: number, exact: boolean): boolean {
     const { maxLagMs, maxLagBytes } = this.#options
     const s = this.#servers.get(alias)
     if (maxLagMs === undefined && maxLagBytes === undefined) {
+      if (exact) return false
       // Causal mode closes the gap a pin's expiry leaves: a unit of work whose last write is older
       // than the pin window carries no pin, so only a replica that may lack data older than the
       // window could serve it stale data. `caughtUpAt` bounds that from above: everything committed

@@ -92,10 +92,14 @@ describe('PostgreSQL', () => {
     const read = await pindb.run(() => count(pool, body), { pins })
     expect(read).toEqual({ n: 1, port: PG.r0 })
     expect(events.at(-1)?.reason).toBe('causal')
-    // Without the pin the same read goes to the preferred (delayed) replica and is stale — once the
-    // monitor knows its lag (until then causal mode keeps reads off it: its lag could exceed the pin window).
-    await until('the delayed replica to have a known lag', () => pindb.servers.get('default-1').lagMs !== undefined)
-    expect(await pindb.run(() => count(pool, body))).toEqual({ n: 0, port: PG.r1 })
+    // The replica it avoided (the preferred one) really lacked the row at that moment.
+    const delayed = new pg.Client({ ...pgBase, port: PG.r1 })
+    await delayed.connect()
+    try {
+      expect((await delayed.query('SELECT count(*)::int AS n FROM causal_notes WHERE body = $1', [body])).rows[0]).toEqual({ n: 0 })
+    } finally {
+      await delayed.end()
+    }
   })
 
   it('with waitMs, a read waits on a replica for the position instead of using the primary', async () => {

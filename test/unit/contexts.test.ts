@@ -858,6 +858,14 @@ describe('causal reads', () => {
     pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'lagging' }))
     r1.caughtUpAt = undefined // monitored, but its last check failed
     pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'lagging' }))
+    // A read that carries a position checks the replica exactly: the bound does not apply to it.
+    r0.position = '0/200'
+    pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'lagging' }), {
+      pins: [{ set: 'egg', expiresAt: clock.now + 1_000 }],
+    })
+    pindb.run(() => expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default-0', reason: 'causal' }), {
+      pins: [{ set: 'default', expiresAt: clock.now + 1_000, position: '0/180' }],
+    })
     // An explicit maxLag replaces the implicit bound.
     const loose = setup({ causal: true, pinSeconds: 15, maxLag: { ms: 60_000 } }).pindb
     loose.servers.get('default-0').lagMs = 20_000
