@@ -35,7 +35,7 @@
  *   BENCH_REPS           3     repetitions of every phase
  *   BENCH_WARMUP_SECONDS 1.5   warm-up per variant before measuring
  *   BENCH_WRITE_P        0.28  probability that a unit of work writes (0.28 ≈ 10 % of statements)
- *   BENCH_RETRIES        3     per section, how many times a repetition disturbed by other processes
+ *   BENCH_RETRIES        5     per section, how many times a repetition disturbed by other processes
  *                              (> 0.1 core of foreign CPU or steal, or injected replica delay) is
  *                              thrown away and measured again; disturbed phases kept are flagged ⚠
  *   PINDB_PG_PORT, PINDB_PG_REPLICA0_PORT, PINDB_PG_REPLICA1_PORT, PINDB_PGPOOL_PORT  as in scripts/testbed.sh
@@ -76,7 +76,7 @@ const MIXED_MS = num('BENCH_MIXED_SECONDS', 8) * 1000
 const REPS = Math.round(num('BENCH_REPS', 3))
 const WARMUP_MS = num('BENCH_WARMUP_SECONDS', 1.5) * 1000
 const WRITE_P = num('BENCH_WRITE_P', 0.28)
-const RETRIES = Math.round(num('BENCH_RETRIES', 3, -1))
+const RETRIES = Math.round(num('BENCH_RETRIES', 5, -1))
 const NOTES = 10_000
 /** A phase during which other processes (or steal) took more than this many cores is flagged. */
 const OTHER_CPU_FLAG = 0.1

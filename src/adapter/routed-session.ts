@@ -34,6 +34,11 @@ export interface SessionHost<Conn> {
   readonly waitForPosition?: WaitForPosition
 }
 
+/** Route options of a session anchored by session state: its reads stay on the primary. */
+const SESSION_PRIMARY: RouteOptions = Object.freeze({ force: 'primary', reason: 'session' })
+/** Route options of a session that wrote outside any unit of work: its own reads follow its writes. */
+const CLIENT_PINNED: RouteOptions = Object.freeze({ force: 'primary', reason: 'pinned' })
+
 interface Transaction {
   readonly set: string | undefined
   readonly readWrite: boolean
@@ -83,9 +88,9 @@ export class RoutedSession<Conn> {
       this.#after(plan, anchor, this.#tx.set)
       return result
     }
-    const forced: RouteOptions = this.#anchor !== undefined
-      ? { force: 'primary', reason: 'session' }
-      : this.#wrote && !pindb.inContext ? { force: 'primary', reason: 'pinned' } : {}
+    const forced: RouteOptions | undefined = this.#anchor !== undefined
+      ? SESSION_PRIMARY
+      : this.#wrote && !pindb.inContext ? CLIENT_PINNED : undefined
     if (plan.intent === 'write' || this.#anchor !== undefined) {
       const decision = this.#host.route(statement, plan.intent === 'read' ? forced : undefined)
       const alias = this.#anchor ?? decision.alias
@@ -96,7 +101,9 @@ export class RoutedSession<Conn> {
     // An unanchored read (or BEGIN READ ONLY): the replica, with failover.
     return readWithFailover(
       pindb,
-      (exclude, noWait) => this.#host.route(statement, { ...forced, ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait }),
+      (exclude, noWait) => this.#host.route(statement, exclude === undefined && !noWait
+        ? forced
+        : { ...forced, ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait }),
       async (decision) => {
         const result = await fn(await this.#connection(decision.alias))
         this.#after(plan, decision.alias, decision.set)
