@@ -285,7 +285,8 @@ async function main() {
     const lbSetting = async (name) => (await pgpoolAdmin.query(`PGPOOL SHOW ${name}`).catch(() => undefined))?.rows[0]?.[name] ?? '?'
     facts.pgpool = `pgpool-II ${pgpoolVersion} on :${PGPOOL_PORT} (load_balance_mode=${await lbSetting('load_balance_mode')}, ` +
       `statement_level_load_balance=${await lbSetting('statement_level_load_balance')}, ` +
-      `disable_load_balance_on_write=${await lbSetting('disable_load_balance_on_write')}, backend weights 1/1/1)`
+      `disable_load_balance_on_write=${await lbSetting('disable_load_balance_on_write')}, ` +
+      `lb_weight ${(await pgpoolAdmin.query('SHOW POOL_NODES')).rows.map((r) => `:${r.port} ${r.lb_weight}`).join(', ')})`
     const viaPgpool = rawPool({ ...BASE, port: PGPOOL_PORT })
     out.mixed = await mixed({ raw, pindbR, routedR, viaPgpool, pgpoolAdmin })
   }

@@ -45,6 +45,8 @@ export class Router {
   readonly #store: ContextStore
   readonly #servers: ServerRegistry
   readonly #choose: ReplicaChooser
+  /** Where a query goes when no delegate answers, resolved once (undefined: no `default` alias). */
+  readonly #default: { readonly alias: string; readonly set: string | undefined } | undefined
 
   constructor(topology: Topology, options: NormalizedOptions, store: ContextStore, servers: ServerRegistry, choose: ReplicaChooser) {
     this.#topology = topology
@@ -52,6 +54,8 @@ export class Router {
     this.#store = store
     this.#servers = servers
     this.#choose = choose
+    const role = roleOf(topology, 'default')
+    this.#default = role === undefined ? undefined : Object.freeze(role === 'unmanaged' ? { alias: 'default', set: undefined } : { alias: 'default', set: 'default' })
   }
 
   /** Maps any known alias to its DB set (replicas to their primary); undefined for unmanaged; throws for unknown. */
@@ -67,6 +71,7 @@ export class Router {
 
   /** Asks the delegates which alias a query belongs to (`'default'` when none answers). */
   resolve(intent: 'read' | 'write', hints: RouteHints): { alias: string; set: string | undefined } {
+    if (this.#options.delegates.length === 0 && this.#default !== undefined) return this.#default
     let answer: unknown
     for (const delegate of this.#options.delegates) {
       answer = intent === 'read' ? delegate.dbForRead?.(hints) : delegate.dbForWrite?.(hints)

@@ -56,14 +56,56 @@ export type WaitForPosition = (alias: string, position: string, timeoutMs: numbe
  * else propagates. A provisional causal decision (`waitFor`) is resolved with `waitForPosition`
  * first, then routed again.
  */
-export async function readWithFailover<T>(
+export function readWithFailover<T>(
   pindb: PinDb<object>,
   route: (exclude: ReadonlySet<string> | undefined, noWait: boolean) => RouteDecision,
   run: (decision: RouteDecision) => Promise<T>,
   onServerFailure?: (decision: RouteDecision, err: unknown) => void,
   waitForPosition?: WaitForPosition,
 ): Promise<T> {
-  let exclude: Set<string> | undefined
+  // The hot path — one attempt that succeeds — is a plain promise chain: no async frame, no
+  // closure per retry, no validation (the alias comes from a routing decision).
+  let decision: RouteDecision
+  try {
+    decision = route(undefined, waitForPosition === undefined)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  if (decision.waitFor !== undefined) return retryLoop(pindb, route, run, onServerFailure, waitForPosition, undefined)
+  const first = decision
+  const state = pindb.servers.get(first.alias)
+  state.outstanding++
+  let attempt: Promise<T>
+  try {
+    attempt = run(first)
+  } catch (err) {
+    attempt = Promise.reject(err)
+  }
+  return attempt.then(
+    (result) => {
+      state.outstanding--
+      if (state.failures !== 0) pindb.servers.succeed(first.alias)
+      return result
+    },
+    (err: unknown) => {
+      state.outstanding--
+      if (first.role !== 'replica' || !isServerFailure(err, true)) throw err
+      onServerFailure?.(first, err)
+      pindb.reportFailure(first.alias)
+      return retryLoop(pindb, route, run, onServerFailure, waitForPosition, new Set([first.alias]))
+    },
+  )
+}
+
+/** Attempts after a failure, and causal reads that may wait: the general loop. */
+async function retryLoop<T>(
+  pindb: PinDb<object>,
+  route: (exclude: ReadonlySet<string> | undefined, noWait: boolean) => RouteDecision,
+  run: (decision: RouteDecision) => Promise<T>,
+  onServerFailure: ((decision: RouteDecision, err: unknown) => void) | undefined,
+  waitForPosition: WaitForPosition | undefined,
+  exclude: Set<string> | undefined,
+): Promise<T> {
   for (;;) {
     let decision = route(exclude, waitForPosition === undefined)
     if (decision.waitFor !== undefined) {
@@ -74,7 +116,6 @@ export async function readWithFailover<T>(
       }
       decision = route(exclude, true)
     }
-    // The hot path: no validation, no closure — the alias comes from a routing decision.
     const state = pindb.servers.get(decision.alias)
     state.outstanding++
     try {

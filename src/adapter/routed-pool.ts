@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { EventEmitter } from 'node:events'
 import { PinDbConfigError, PinDbError } from '../errors.js'
 import { ReplicaMonitor, type MonitorOptions, type PositionProbe } from '../monitor/replica-monitor.js'
 import type { PinDb } from '../pindb.js'
@@ -112,6 +113,37 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     await this.#monitor?.stop()
     const pools = await Promise.allSettled(this.#pools.values())
     await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? this.#driver.end(p.value) : undefined)))
+  }
+}
+
+/**
+ * @internal Re-emits the real pools' events on the routed pool — only the events someone listens
+ * for, attached when the first listener arrives, since forwarding costs on every query.
+ */
+export class EventForwarder {
+  readonly #target: EventEmitter
+  readonly #events: ReadonlySet<string>
+  readonly #forwarded = new Set<string>()
+  readonly #sources: { on(event: string, listener: (...args: unknown[]) => void): unknown }[] = []
+
+  constructor(target: EventEmitter, events: readonly string[]) {
+    this.#target = target
+    this.#events = new Set(events)
+    target.on('newListener', (event: string | symbol) => {
+      if (typeof event !== 'string' || !this.#events.has(event) || this.#forwarded.has(event)) return
+      this.#forwarded.add(event)
+      for (const source of this.#sources) this.#forward(source, event)
+    })
+  }
+
+  /** A new real pool: forward the events already listened for. */
+  add(source: { on(event: string, listener: (...args: unknown[]) => void): unknown }): void {
+    this.#sources.push(source)
+    for (const event of this.#forwarded) this.#forward(source, event)
+  }
+
+  #forward(source: { on(event: string, listener: (...args: unknown[]) => void): unknown }, event: string): void {
+    source.on(event, (...args: unknown[]) => this.#target.emit(event, ...args))
   }
 }
 

@@ -173,32 +173,33 @@ export function routePlanned(pindb: PinDb<object>, statement: PlannedStatement, 
  * Routes one statement outside any checked-out connection (a pool's own `query`): writes to the
  * primary (noting the write for causal reads), reads to a replica with failover.
  */
-export async function runPooled<R>(
+export function runPooled<R>(
   host: Pick<SessionHost<unknown>, 'pindb' | 'planner' | 'route' | 'waitForPosition'>,
   sql: string,
   fn: (alias: string) => Promise<R>,
 ): Promise<R> {
-  const { pindb } = host
   const statement = host.planner.plan(sql)
-  if (statement.plan.intent === 'write') {
-    const decision = host.route(statement)
-    const state = pindb.servers.get(decision.alias)
-    state.outstanding++
-    try {
-      const result = await fn(decision.alias)
-      if (decision.set !== undefined) pindb.noteWrite(decision.set)
-      return result
-    } finally {
-      state.outstanding--
-    }
-  }
+  if (statement.plan.intent === 'write') return runWrite(host, statement, fn)
   return readWithFailover(
-    pindb,
+    host.pindb,
     (exclude, noWait) => host.route(statement, exclude === undefined ? (noWait ? NO_WAIT : undefined) : { exclude, reason: 'failover', noWait }),
     (d) => fn(d.alias),
     undefined,
     host.waitForPosition,
   )
+}
+
+async function runWrite<R>(host: Pick<SessionHost<unknown>, 'pindb' | 'route'>, statement: PlannedStatement, fn: (alias: string) => Promise<R>): Promise<R> {
+  const decision = host.route(statement)
+  const state = host.pindb.servers.get(decision.alias)
+  state.outstanding++
+  try {
+    const result = await fn(decision.alias)
+    if (decision.set !== undefined) host.pindb.noteWrite(decision.set)
+    return result
+  } finally {
+    state.outstanding--
+  }
 }
 
 /** Route options of an attempt that must not be offered a causal wait (again). */

@@ -5,7 +5,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
+import { EventForwarder, RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
 import { runPooled } from '../adapter/routed-session.js'
 import type { PinDb } from '../pindb.js'
 import { PinDbMysqlConnection, sqlOf } from './connection.js'
@@ -24,6 +24,7 @@ export interface MysqlPoolOptions extends RoutedPoolOptions {
 export class PinDbMysqlPool extends EventEmitter {
   /** @internal */
   readonly core: RoutedPoolCore<MysqlPoolLike>
+  readonly #events = new EventForwarder(this, ['connection', 'acquire', 'release', 'enqueue'])
   #mysql: Promise<MysqlModuleLike> | undefined
 
   constructor(pindb: PinDb<object>, options: MysqlPoolOptions = {}) {
@@ -49,9 +50,7 @@ export class PinDbMysqlPool extends EventEmitter {
         : loadDriver('mysql2', 'mysql2/promise', 'mysql', (m) => (typeof m['createPool'] === 'function' ? (m as unknown as MysqlModuleLike) : undefined))
       pool = (await this.#mysql).createPool(config)
     }
-    for (const event of ['connection', 'acquire', 'release', 'enqueue'] as const) {
-      pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
-    }
+    this.#events.add(pool)
     return pool
   }
 

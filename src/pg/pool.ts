@@ -5,7 +5,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
+import { EventForwarder, RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
 import { runPooled } from '../adapter/routed-session.js'
 import type { PinDb } from '../pindb.js'
 import { PinDbPgClient } from './client.js'
@@ -29,6 +29,7 @@ export class PinDbPgPool extends EventEmitter {
   /** @internal */
   readonly core: RoutedPoolCore<PgPoolLike>
   readonly #created: PgPoolLike[] = []
+  readonly #events = new EventForwarder(this, ['connect', 'acquire', 'release', 'remove'])
   #pg: Promise<PgModuleLike> | undefined
 
   constructor(pindb: PinDb<object>, options: PgPoolOptions = {}) {
@@ -63,9 +64,7 @@ export class PinDbPgPool extends EventEmitter {
       pool = new (await this.#pg).Pool(config)
     }
     this.#created.push(pool)
-    for (const event of ['connect', 'acquire', 'release', 'remove'] as const) {
-      pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
-    }
+    this.#events.add(pool)
     // An idle client's error (a replica restarting) must not crash the process as an unhandled 'error' would.
     pool.on('error', (err: unknown, client: unknown) => {
       if (this.core.pindb.topology.replicaToSet.has(alias)) this.core.pindb.reportFailure(alias)
