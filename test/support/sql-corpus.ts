@@ -10,39 +10,10 @@
  * ones, misleading comments / literals / dollar quotes / quoted identifiers, several statements
  * in one string, transaction control, session statements and utility commands.
  */
+import { createRng, type Rng } from './rng.js'
 
 /** Caller write functions the corpus uses; pass them as `writeFunctions`. */
 export const CORPUS_WRITE_FUNCTIONS: readonly string[] = ['audit.log_event', 'bump_counter']
-
-/** A seeded pseudo-random source. */
-interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number
-  /** One element of a non-empty list. */
-  pick<T>(items: readonly T[]): T
-  /** True with probability p. */
-  chance(p: number): boolean
-}
-
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const rng: Rng = {
-    next,
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-    chance: (p) => next() < p,
-  }
-  return rng
-}
 
 const TABLES = ['users', 'orders', 'order_items', 'products', 'accounts', 'public.events', 'audit.log', 'inventory', 'sessions', '"Order"', '"select"', '"update"', 'sales.invoices']
 const COLUMNS = ['id', 'name', 'email', 'created_at', 'status', 'amount', 'user_id', 'price', 'qty', 'data', '"update"', '"nextval"', '"from"', '"Select"']
@@ -385,7 +356,7 @@ class Gen {
  * corpus is 3,000 statements from seed 20240601.
  */
 export function generateSqlCorpus(count = 3000, seed = 20240601): string[] {
-  const gen = new Gen(mulberry32(seed))
+  const gen = new Gen(createRng(seed))
   const out: string[] = []
   for (let i = 0; i < count; i++) out.push(gen.statement())
   return out

@@ -5,20 +5,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createPinDb, UnpinnedWriteError, type PinDb, type PinDbOptions, type RouteHints } from '../../src/index.js'
+import { createRng } from '../support/rng.js'
 
 type Cfg = Record<string, unknown>
 
-/** Seeded PRNG (mulberry32): the same seed gives the same interleaving schedule. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG: the same seed gives the same interleaving schedule. */
+const mulberry32 = (seed: number): (() => number) => createRng(seed).next
 
 const REPLICAS: Readonly<Record<string, readonly string[]>> = {
   default: ['default-0', 'default-1', 'default-2'],

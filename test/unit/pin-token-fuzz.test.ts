@@ -14,31 +14,22 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { PinDbConfigError } from '../../src/errors.js'
 import type { PinRecord } from '../../src/pin-record.js'
 import { createPinTokenCodec, MAX_PINS, MAX_POSITION_LENGTH, type DecodeResult } from '../../src/token/index.js'
+import { createRng } from '../support/rng.js'
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 
 const SEED = 0x9e3779b9
 
-/** mulberry32: small, fast, seedable. */
+/** The shared seeded source, plus random bytes. */
 function prng(seed: number) {
-  let a = seed >>> 0
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1))
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!
-  const chance = (p: number): boolean => next() < p
+  const rng = createRng(seed)
   const bytes = (n: number): Buffer => {
     const out = Buffer.allocUnsafe(n)
-    for (let i = 0; i < n; i++) out[i] = int(0, 255)
+    for (let i = 0; i < n; i++) out[i] = rng.int(0, 255)
     return out
   }
-  return { next, int, pick, chance, bytes }
+  return { ...rng, bytes }
 }
 type Rng = ReturnType<typeof prng>
 
