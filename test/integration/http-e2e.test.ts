@@ -12,6 +12,7 @@ import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { serve } from '@hono/node-server'
 import express from 'express'
+import express4 from 'express4'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
 import { streamText } from 'hono/streaming'
@@ -66,21 +67,27 @@ const notes = {
 
 type Started = { base: string; close: () => Promise<void> }
 
-function expressServer(): Promise<Started> {
-  const app = express()
+/** Express 4 does not catch a rejected async handler: pass the error on, as Express 4 apps do. */
+type Handler = (req: express.Request, res: express.Response) => Promise<unknown>
+const caught = (handler: Handler) => (req: express.Request, res: express.Response, next: express.NextFunction) => {
+  handler(req, res).catch(next)
+}
+
+function expressServer(lib: typeof express = express): Promise<Started> {
+  const app = lib()
   app.use(pinDbExpress(pindb, options))
-  app.use(express.json())
-  app.post('/notes', async (req, res) => res.status(201).json({ id: await notes.create(req.body.text) }))
-  app.get('/notes/:id', async (req, res) => res.json(await notes.read(req.params.id)))
-  app.post('/notes/fail', async (req) => {
+  app.use(lib.json())
+  app.post('/notes', caught(async (req, res) => res.status(201).json({ id: await notes.create(req.body.text) })))
+  app.get('/notes/:id', caught(async (req, res) => res.json(await notes.read(String(req.params['id'])))))
+  app.post('/notes/fail', caught(async (req) => {
     await notes.create(req.body.text)
     throw new Error('after the write')
-  })
-  app.post('/notes/stream', async (req, res) => {
+  }))
+  app.post('/notes/stream', caught(async (req, res) => {
     const id = await notes.create(req.body.text)
     for await (const chunk of notes.stream(id)) res.write(chunk)
     res.end()
-  })
+  }))
   return new Promise((resolve) => {
     const server: Server = app.listen(0, '127.0.0.1', () => resolve({
       base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -173,7 +180,8 @@ afterAll(async () => {
 })
 
 describe.each([
-  ['Express', expressServer],
+  ['Express 5', () => expressServer(express)],
+  ['Express 4', () => expressServer(express4)],
   ['Fastify', fastifyServer],
   ['Hono', honoServer],
   ['fetch wrapper', fetchServer],
