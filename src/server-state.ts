@@ -76,12 +76,14 @@ export class ServerRegistry {
     }
   }
 
+  /** The live state of an alias (throws for an alias this instance does not have). */
   get(alias: string): ServerState {
     const state = this.#states.get(alias)
     if (state === undefined) throw new Error(`[pindb] internal: no server state for "${alias}"`)
     return state
   }
 
+  /** Every alias's state. */
   all(): IterableIterator<ServerState> {
     return this.#states.values()
   }
@@ -102,6 +104,7 @@ export class ServerRegistry {
     }
   }
 
+  /** Whether the alias is in back-off at time `now`. */
   isDown(alias: string, now: number): boolean {
     return this.get(alias).downUntil > now
   }

@@ -76,10 +76,12 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     void this.#monitor?.start()
   }
 
+  /** Whether {@link RoutedPoolCore.end} was called. */
   get ended(): boolean {
     return this.#ended
   }
 
+  /** Routes a planned statement for this pool. */
   route(statement: PlannedStatement, extra?: RouteOptions): RouteDecision {
     return routePlanned(this.pindb, statement, extra)
   }
@@ -101,6 +103,7 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     return this.#ended ? undefined : this.#ready.get(alias)
   }
 
+  /** The error for a pool used after `end()`. */
   closedError(): PinDbError {
     return new PinDbError('PINDB_CLOSED', `[${this.#driver.name}] the pool has ended; create a new one.`)
   }

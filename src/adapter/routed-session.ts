@@ -64,6 +64,7 @@ export class RoutedSession<Conn> {
     return this.#anchor
   }
 
+  /** Whether {@link RoutedSession.release} was called. */
   get released(): boolean {
     return this.#released
   }
