@@ -19,16 +19,38 @@ export interface Pin {
   positionPending?: boolean
 }
 
-/** @internal Mutable state of one unit of work. Never shared between contexts. */
+const NO_PINS: ReadonlyMap<string, Pin> = new Map()
+const NO_CHOICES: ReadonlyMap<string, string> = new Map()
+
+/**
+ * @internal Mutable state of one unit of work. Never shared between contexts. The maps are
+ * created on first write: most units of work read only, and a context is opened per request.
+ */
 export class PinContext {
-  /** DB set → pin. */
-  readonly pins = new Map<string, Pin>()
+  #pins: Map<string, Pin> | undefined
+  #chosen: Map<string, string> | undefined
+
+  /** DB set → pin (read-only view; see {@link PinContext.setPin}). */
+  get pins(): ReadonlyMap<string, Pin> {
+    return this.#pins ?? NO_PINS
+  }
+
   /** DB set → replica alias chosen for this context (sticky: monotonic reads). */
-  readonly chosenReplicas = new Map<string, string>()
+  get chosenReplicas(): ReadonlyMap<string, string> {
+    return this.#chosen ?? NO_CHOICES
+  }
+
+  setPin(set: string, pin: Pin): void {
+    ;(this.#pins ??= new Map()).set(set, pin)
+  }
+
+  choose(set: string, replica: string): void {
+    ;(this.#chosen ??= new Map()).set(set, replica)
+  }
 
   clear(): void {
-    this.pins.clear()
-    this.chosenReplicas.clear()
+    this.#pins = undefined
+    this.#chosen = undefined
   }
 }
 

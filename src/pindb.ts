@@ -78,18 +78,24 @@ export class PinDb<C extends object = Record<string, unknown>> {
    */
   run<T>(fn: () => T, options: RunOptions = {}): T {
     const ctx = new PinContext()
+    const carried = options.pins
+    if (carried !== undefined && carried.length > 0) this.#carry(ctx, carried)
+    return this.#store.runFresh(ctx, fn)
+  }
+
+  /** Restores carried pins into a new context: unknown sets and expired pins dropped, expiries clamped. */
+  #carry(ctx: PinContext, carried: readonly PinRecord[]): void {
     const now = this.options.clock()
-    for (const record of options.pins ?? []) {
+    for (const record of carried) {
       if (typeof record !== 'object' || record === null || typeof record.set !== 'string') continue
       if (!this.topology.sets.has(record.set) || !(record.expiresAt > now)) continue
       const expiresAt = Math.min(record.expiresAt, now + this.options.pinMs)
-      ctx.pins.set(record.set, {
+      ctx.setPin(record.set, {
         newly: false,
         carriedExpiresAt: expiresAt,
         ...(typeof record.position === 'string' && isPosition(record.position) ? { position: record.position } : {}),
       })
     }
-    return this.#store.runFresh(ctx, fn)
   }
 
   /** True inside {@link PinDb.run} (or a middleware / job wrapper built on it). */

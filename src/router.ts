@@ -203,7 +203,7 @@ export class Router {
     if (!candidates.includes(choice)) {
       throw new PinDbConfigError('replicaChoice', `the custom strategy returned "${String(choice)}", which is not one of ${candidates.join(', ')}.`)
     }
-    ctx?.chosenReplicas.set(set, choice)
+    ctx?.choose(set, choice)
     return { alias: choice }
   }
 
@@ -227,6 +227,6 @@ export class Router {
 /** @internal Pins a set as new in a context, keeping any position already known. */
 export function pinSet(ctx: PinContext, set: string): void {
   const pin = ctx.pins.get(set)
-  if (pin === undefined) ctx.pins.set(set, { newly: true })
+  if (pin === undefined) ctx.setPin(set, { newly: true })
   else pin.newly = true
 }
