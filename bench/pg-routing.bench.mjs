@@ -84,10 +84,10 @@ const disturbed = (res) => res.machine !== undefined && (res.machine.other > OTH
 /** Repetitions thrown away and measured again because another process disturbed them. */
 const repeated = { overhead: 0, mixed: 0 }
 
-const PG_PORT = Number(process.env.PINDB_PG_PORT || 55432)
+const PG_PORT = Number(process.env.PINDB_PG_PORT || 25432)
 const R0_PORT = Number(process.env.PINDB_PG_REPLICA0_PORT || PG_PORT + 1)
 const R1_PORT = Number(process.env.PINDB_PG_REPLICA1_PORT || PG_PORT + 2)
-const PGPOOL_PORT = Number(process.env.PINDB_PGPOOL_PORT || 59999)
+const PGPOOL_PORT = Number(process.env.PINDB_PGPOOL_PORT || 29999)
 const BASE = { host: '127.0.0.1', user: 'postgres', database: 'pindb', max: CONCURRENCY, idleTimeoutMillis: 0, connectionTimeoutMillis: 5000 }
 const PRIMARY = { ...BASE, port: PG_PORT }
 

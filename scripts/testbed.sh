@@ -22,22 +22,26 @@
 #
 # Environment (all optional):
 #   PINDB_TESTBED_DIR          /tmp/pindb-tb   base directory (keep short: unix sockets <= 107 bytes)
-#   PINDB_PG_PORT              55432           PostgreSQL primary (127.0.0.1, trust, user postgres, db pindb)
+#   PINDB_PG_PORT              25432           PostgreSQL primary (127.0.0.1, trust, user postgres, db pindb)
 #   PINDB_PG_REPLICA0_PORT     PG_PORT+1       PostgreSQL replica 0 (no delay)
 #   PINDB_PG_REPLICA1_PORT     PG_PORT+2       PostgreSQL replica 1 (the delayed one)
 #   PINDB_PG_DELAY_MS          (unset)         if set, start applies this recovery_min_apply_delay to
 #                                              replica 1; else a new bed starts at 0 and an existing
 #                                              one keeps the last `pg-delay` value
-#   PINDB_MARIADB_PORT         53306           MariaDB primary (127.0.0.1, root, empty password, db pindb)
+#   PINDB_MARIADB_PORT         23306           MariaDB primary (127.0.0.1, root, empty password, db pindb)
 #   PINDB_MARIADB_REPLICA_PORT MARIADB_PORT+1  MariaDB replica (read_only=1)
 #   PINDB_MARIADB_DELAY_S      (unset)         like PINDB_PG_DELAY_MS, for MASTER_DELAY (seconds)
-#   PINDB_REDIS_PORT           56379           redis-server (127.0.0.1, no persistence)
-#   PINDB_PGPOOL_PORT          59999           pgpool-II (only `start pgpool`); pcp on PGPOOL_PORT-1
+#   PINDB_REDIS_PORT           26379           redis-server (127.0.0.1, no persistence)
+#   PINDB_PGPOOL_PORT          29999           pgpool-II (only `start pgpool`); pcp on PGPOOL_PORT-1
 #   PINDB_PGPOOL_PCP_PORT      PGPOOL_PORT-1
 #   PINDB_PG_BIN               auto            directory with postgres/initdb/pg_ctl (default PG 15)
 #   PINDB_PG_OS_USER           postgres        OS user running PostgreSQL when invoked as root
 #   PINDB_MARIADB_OS_USER      mysql           OS user mariadbd drops to when invoked as root
 #   PINDB_TESTBED_TIMEOUT_S    30              upper bound of every readiness wait
+#
+# Default ports are below 32768 on purpose: Linux hands out 32768-60999 as ephemeral ports, so a
+# long-lived client socket (a replica's replication connection, a pool) can hold a port in that range
+# and make a later bind fail with 'Address already in use'.
 #
 # Notes: a port change needs `destroy` (replicas store the primary's port). A promoted PG
 # replica needs `destroy`. Missing server packages are installed with apt when run as root.

@@ -14,7 +14,7 @@ import { ROOT } from './build.mjs'
 
 const TESTBED = path.join(ROOT, 'scripts', 'testbed.sh')
 const env = process.env
-const basePort = Number(env.PINDB_PG_PORT || 55432)
+const basePort = Number(env.PINDB_PG_PORT || 25432)
 
 /** Connection facts, honouring the same PINDB_PG_* variables as scripts/testbed.sh. */
 export const PG = Object.freeze({

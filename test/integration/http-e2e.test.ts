@@ -1,7 +1,7 @@
 /**
  * Pins that travel, end to end: for Express, Fastify, Hono and the plain fetch wrapper, a real
  * HTTP server with a small notes API over the routed pg pool, against the test bed with the
- * delayed replica (`default-1`, port 55434) 2 s behind and always chosen for reads. A write's pin,
+ * delayed replica (`default-1`, port 25434) 2 s behind and always chosen for reads. A write's pin,
  * carried by the cookie (or header) to the next request, makes that request read its own write
  * from the primary; without it — or once the window has passed, or with a tampered token — the
  * read goes to the lagging replica and is stale.

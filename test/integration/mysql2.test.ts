@@ -1,5 +1,5 @@
 /**
- * `pindb/mysql2` against the real MariaDB test bed (primary 53306, GTID replica 53307 with
+ * `pindb/mysql2` against the real MariaDB test bed (primary 23306, GTID replica 23307 with
  * `MASTER_DELAY` set per test). Routing is asserted by `@@port`, i.e. by the server that ran it.
  */
 import mysql from 'mysql2/promise'

@@ -1,5 +1,5 @@
 /**
- * `pindb/pg` against the real PostgreSQL test bed (primary 55432, replica 0 55433, replica 1 55434 —
+ * `pindb/pg` against the real PostgreSQL test bed (primary 25432, replica 0 25433, replica 1 25434 —
  * the one with `recovery_min_apply_delay`). Every assertion about routing checks which server
  * really ran the statement (`inet_server_port()`), never a mock.
  */

@@ -67,8 +67,8 @@ function myNode(port: number): MyNode {
 /** Connection facts of the test bed, from the environment and defaults. Does no I/O. */
 export function testbed(): TestbedInfo {
   const dir = (process.env['PINDB_TESTBED_DIR'] || '/tmp/pindb-tb').replace(/\/+$/, '')
-  const pgPort = envPort('PINDB_PG_PORT', 55_432)
-  const myPort = envPort('PINDB_MARIADB_PORT', 53_306)
+  const pgPort = envPort('PINDB_PG_PORT', 25_432)
+  const myPort = envPort('PINDB_MARIADB_PORT', 23_306)
   return {
     dir,
     pg: {
@@ -82,7 +82,7 @@ export function testbed(): TestbedInfo {
       primary: myNode(myPort),
       replica: myNode(envPort('PINDB_MARIADB_REPLICA_PORT', myPort + 1)),
     },
-    redis: { host: '127.0.0.1', port: envPort('PINDB_REDIS_PORT', 56_379) },
+    redis: { host: '127.0.0.1', port: envPort('PINDB_REDIS_PORT', 26_379) },
   }
 }
 
