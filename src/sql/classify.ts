@@ -14,14 +14,6 @@ import { tokenize } from './tokenizer.js'
 import { HINT_PRIMARY, HINT_REPLICA, T_PUNCT } from './tokens.js'
 import type { ClassifyOptions, SqlClassification, SqlDialect, SqlSessionKind, SqlTransactionKind } from './types.js'
 
-export type {
-  ClassifyOptions,
-  SqlClassification,
-  SqlDialect,
-  SqlSessionKind,
-  SqlTransactionKind,
-} from './types.js'
-
 const SEMICOLON = 59
 
 /**
