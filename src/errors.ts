@@ -15,6 +15,10 @@ export type PinDbErrorCode =
   | 'PINDB_SESSION'
   | 'PINDB_DRIVER_MISSING'
   | 'PINDB_CLOSED'
+  | 'PINDB_UNSUPPORTED'
+  | 'PINDB_SERVER_UNAVAILABLE'
+  | 'PINDB_UNSUPPORTED'
+  | 'PINDB_UNSCOPED_WRITE'
 
 const PINDB_ERROR = Symbol.for('pindb:error')
 
@@ -62,14 +66,22 @@ export class UnpinnedWriteError extends PinDbError {
   /** The DB set (primary alias) the write was for. */
   readonly dbSet: string
 
-  constructor(dbSet: string) {
+  /** The statement, when a replica refused it as a write (a function that writes, called by `SELECT`). */
+  readonly statement: string | undefined
+
+  constructor(dbSet: string, statement?: string) {
     super(
       'PINDB_UNPINNED_WRITE',
-      `writes to "${dbSet}" aren't allowed because reads aren't pinned to it (strict mode). ` +
-        `Call pindb.pin("${dbSet}") before reading from it, or write inside ` +
-        `pindb.withPrimary("${dbSet}", fn).`,
+      statement === undefined
+        ? `writes to "${dbSet}" aren't allowed because reads aren't pinned to it (strict mode). ` +
+          `Call pindb.pin("${dbSet}") before reading from it, or write inside ` +
+          `pindb.withPrimary("${dbSet}", fn).`
+        : `a replica of "${dbSet}" refused \`${statement.length > 120 ? `${statement.slice(0, 117)}...` : statement}\` as a write ` +
+          `(it calls a function that writes), and "${dbSet}" is not pinned (strict mode). List the function in the pool's ` +
+          `\`writeFunctions\` option so pindb routes it as a write, and call pindb.pin("${dbSet}") first.`,
     )
     this.dbSet = dbSet
+    this.statement = statement
     this.name = 'UnpinnedWriteError'
   }
 }
@@ -87,6 +99,34 @@ export class NoReplicaAvailableError extends PinDbError {
     )
     this.dbSet = dbSet
     this.name = 'NoReplicaAvailableError'
+  }
+}
+
+/**
+ * A server could not serve a statement: it refused the connection, died, or stopped answering
+ * (a hung server is detected by a liveness probe, not by timing the statement). Reads on a replica
+ * never surface this (they fail over); writes, transactions and reads with nowhere else to go do.
+ */
+export class ServerUnavailableError extends PinDbError {
+  /** The alias of the server that failed. */
+  readonly alias: string
+  /**
+   * Whether the statement may have run on the server: false when it was never sent (no
+   * connection); true when it was sent and no answer came back — check before retrying a write.
+   */
+  readonly mayHaveRun: boolean
+
+  constructor(alias: string, mayHaveRun: boolean, detail: string, options?: { cause?: unknown }) {
+    super(
+      'PINDB_SERVER_UNAVAILABLE',
+      `"${alias}" ${detail}; ${mayHaveRun
+        ? 'the statement was sent and may have run — check before retrying a write.'
+        : 'the statement was not sent; it is safe to retry.'}`,
+      options,
+    )
+    this.alias = alias
+    this.mayHaveRun = mayHaveRun
+    this.name = 'ServerUnavailableError'
   }
 }
 

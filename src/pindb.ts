@@ -3,8 +3,9 @@
  *
  * @module
  */
+import { registerSeam } from './adapter/seam.js'
 import { ContextStore, PinContext } from './context.js'
-import { PinDbError } from './errors.js'
+import { PinDbError, UnpinnedWriteError } from './errors.js'
 import { normalizeOptions, type NormalizedOptions, type PinDbOptions, type RouteHints } from './options.js'
 import type { PinRecord } from './pin-record.js'
 import { isPosition, laterPosition } from './position.js'
@@ -41,6 +42,35 @@ export class PinDb<C extends object = Record<string, unknown>> {
     })
     this.servers = new ServerRegistry(Object.keys(this.topology.databases), this.options.backoff)
     this.#router = new Router(this.topology, this.options, this.#store, this.servers, createChooser(options.replicaChoice ?? 'round-robin'))
+    const self = this
+    registerSeam(this, {
+      topology: this.topology,
+      servers: this.servers,
+      options: this.options,
+      now: this.options.clock,
+      get inContext() { return self.inContext },
+      route: (intent, hints, opts) => this.#router.route(intent, hints, opts),
+      emitRoute: (decision, sql) => { this.#router.emit(decision, sql) },
+      assertWritable: (hints, opts) => this.#router.assertWritable(hints, opts),
+      noteWrite: (set) => this.noteWrite(set),
+      refusedAsWrite: (set, sql) => {
+        const ctx = this.#store.current()?.ctx
+        if (this.options.mode === 'strict') {
+          if (ctx?.pins.has(set) !== true) throw new UnpinnedWriteError(set, sql)
+        } else if (ctx !== undefined) {
+          pinSet(ctx, set)
+        }
+      },
+      registerPositionSource: (set, source) => this.registerPositionSource(set, source),
+      reportFailure: (alias) => {
+        const began = this.servers.fail(alias, this.options.clock())
+        if (this.topology.replicaToSet.has(alias)) this.servers.get(alias).counters.failovers++
+        return began
+      },
+      reportSuccess: (alias) => this.servers.succeed(alias),
+      track: (alias) => this.track(alias),
+      onClose: (hook) => this.onClose(hook),
+    })
   }
 
   /** The flat `{ alias: config }` map, as {@link populateReplicas} builds it, plus unmanaged aliases. */

@@ -26,11 +26,12 @@ import type { AliasRole } from './topology.js'
  * - `disabled`: pindb's kill switch is off.
  * - `unmanaged`: an unmanaged alias, passed through.
  * - `failover`: a retry of a read after its server failed.
+ * - `refused`: a read a replica refused as a write (a function that writes), re-run on the primary.
  * - `transaction`, `session`, `hint`: adapter decisions (an open transaction, connection-bound session state, a SQL hint comment).
  */
 export type RouteReason =
   | 'replica' | 'pinned' | 'causal' | 'behind' | 'no-replicas' | 'unavailable' | 'lagging'
-  | 'override' | 'write' | 'disabled' | 'unmanaged' | 'failover' | 'transaction' | 'session' | 'hint'
+  | 'override' | 'write' | 'disabled' | 'unmanaged' | 'failover' | 'refused' | 'transaction' | 'session' | 'hint'
 
 /** One routing decision. */
 export interface RouteDecision {

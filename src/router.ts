@@ -11,6 +11,7 @@ import { positionReached } from './position.js'
 import type { ReplicaChooser } from './replica-choice.js'
 import { routeChannel, type RouteDecision, type RouteReason } from './route-event.js'
 import type { ServerRegistry } from './server-state.js'
+import { onUnscopedWrite } from './unscoped-write.js'
 import { roleOf, type Topology } from './topology.js'
 
 /** Options an adapter passes when routing one statement. */
@@ -31,6 +32,11 @@ export interface RouteOptions {
   force?: 'primary' | 'replica'
   /** Causal reads: do not offer a wait (the adapter already waited). */
   noWait?: boolean
+  /**
+   * Outside a unit of work: the replica a checked-out connection already reads each set from, so
+   * that one connection never alternates between replicas (used when still eligible).
+   */
+  prefer?: ReadonlyMap<string, string>
 }
 
 const NO_HINTS: RouteHints = Object.freeze({})
@@ -104,7 +110,7 @@ export class Router {
     const { alias, set } = resolved
     const decision = set === undefined
       ? { intent, alias, set, role: 'unmanaged' as const, reason: 'unmanaged' as const }
-      : intent === 'read' ? this.#read(set, opts) : this.#write(set)
+      : intent === 'read' ? this.#read(set, opts) : this.#write(set, opts)
     if (decision.waitFor !== undefined) return decision
     return this.emit(opts?.reason === undefined ? decision : { ...decision, reason: opts.reason }, opts?.sql)
   }
@@ -137,15 +143,15 @@ export class Router {
     if (pin !== undefined) {
       const position = pin.position
       if (!this.#options.causal || position === undefined || pin.positionPending === true) return this.#primary('read', set, 'pinned')
-      const caughtUp = this.pickReplica(set, ctx, opts?.exclude, (alias) => positionReached(this.#servers.get(alias).position, position), true)
+      const caughtUp = this.pickReplica(set, ctx, opts?.exclude, (alias) => positionReached(this.#servers.get(alias).position, position), true, opts?.prefer)
       if (caughtUp.alias !== undefined) return { intent: 'read', alias: caughtUp.alias, set, role: 'replica', reason: 'causal' }
       const waitMs = this.#options.causalWaitMs
-      const candidate = waitMs > 0 && opts?.noWait !== true ? this.pickReplica(set, ctx, opts?.exclude, undefined, true).alias : undefined
+      const candidate = waitMs > 0 && opts?.noWait !== true ? this.pickReplica(set, ctx, opts?.exclude, undefined, true, opts?.prefer).alias : undefined
       return candidate === undefined
         ? this.#primary('read', set, 'behind')
         : { ...this.#primary('read', set, 'behind'), waitFor: { alias: candidate, position, timeoutMs: waitMs } }
     }
-    const replica = this.pickReplica(set, ctx, opts?.exclude)
+    const replica = this.pickReplica(set, ctx, opts?.exclude, undefined, false, opts?.prefer)
     if (replica.alias !== undefined) {
       return { intent: 'read', alias: replica.alias, set, role: 'replica', reason: override !== undefined ? 'override' : opts?.force === 'replica' ? 'hint' : 'replica' }
     }
@@ -155,7 +161,18 @@ export class Router {
     return this.#primary('read', set, replica.none)
   }
 
-  #write(set: string): RouteDecision {
+  /** Strict mode: throws as {@link Router.route} would for a write, without publishing or pinning. */
+  assertWritable(hints: RouteHints = NO_HINTS, opts?: RouteOptions): void {
+    if (this.#options.mode !== 'strict' || !this.#options.enabled()) return
+    const { set } = opts?.set === undefined ? this.resolve('write', hints) : this.#fixed(opts.set)
+    if (set === undefined) return
+    const scope = this.#store.current()
+    const override = findOverride(scope?.overrides, set)
+    if (override?.kind === 'primary') return
+    if (override?.kind === 'replica' || scope?.ctx?.pins.has(set) !== true) throw new UnpinnedWriteError(set)
+  }
+
+  #write(set: string, opts: RouteOptions | undefined): RouteDecision {
     if (!this.#options.enabled()) return this.#primary('write', set, 'disabled')
     const scope = this.#store.current()
     const override = findOverride(scope?.overrides, set)
@@ -165,6 +182,8 @@ export class Router {
       if (override?.kind === 'replica' || ctx?.pins.has(set) !== true) throw new UnpinnedWriteError(set)
     } else if (ctx !== undefined) {
       pinSet(ctx, set)
+    } else {
+      onUnscopedWrite(this.#options.unscopedWrites, set, opts?.sql)
     }
     return this.#primary('write', set, 'write')
   }
@@ -180,6 +199,7 @@ export class Router {
     exclude?: ReadonlySet<string>,
     accept?: (alias: string) => boolean,
     exact = false,
+    prefer?: ReadonlyMap<string, string>,
   ): ReplicaPick {
     const replicas = this.#topology.sets.get(set)!
     if (replicas.length === 0) return { none: 'no-replicas' }
@@ -190,7 +210,7 @@ export class Router {
       sawAvailable = true
       return !this.#lagging(alias, now, exact) && (accept === undefined || accept(alias))
     }
-    const sticky = ctx?.chosenReplicas.get(set)
+    const sticky = ctx?.chosenReplicas.get(set) ?? prefer?.get(set)
     if (sticky !== undefined && eligible(sticky)) return { alias: sticky }
     const candidates = replicas.filter(eligible)
     if (candidates.length === 0) return { none: sawAvailable ? 'lagging' : 'unavailable' }

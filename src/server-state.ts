@@ -88,11 +88,17 @@ export class ServerRegistry {
     return this.#states.values()
   }
 
-  /** A connection-level failure: skip the server for an exponentially growing back-off. */
-  fail(alias: string, now: number): void {
+  /**
+   * A connection-level failure: skip the server for an exponentially growing back-off. One outage
+   * is one step: failures reported while the server is already in back-off (every connection of a
+   * pool failing at once) do not lengthen it. Returns true when this report started a new step.
+   */
+  fail(alias: string, now: number): boolean {
     const s = this.get(alias)
+    if (s.downUntil > now) return false
     s.failures++
     s.downUntil = now + Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(s.failures - 1, 20))
+    return true
   }
 
   /** The server answered: clear its back-off. */

@@ -13,7 +13,10 @@ import type { RouteDecision } from '../route-event.js'
 import type { RouteOptions } from '../router.js'
 import type { SqlDialect } from '../sql/index.js'
 import type { WaitForPosition } from './failover.js'
+import { Liveness, LIVENESS_DEFAULTS, type LivenessBounds, type LivenessOptions } from './liveness.js'
+import { PositionWatchers } from './position-watcher.js'
 import { routePlanned, type SessionHost } from './routed-session.js'
+import { seamOf, type RoutingSeam } from './seam.js'
 import { StatementPlanner, type PlannedStatement } from './statement-plan.js'
 
 /** Options every routed pool accepts. */
@@ -30,28 +33,42 @@ export interface RoutedPoolOptions {
    * `maxLag` and causal reads). Stops when the pool ends. Default off.
    */
   monitor?: boolean | MonitorOptions
+  /**
+   * Bounds on how long a caller may wait on a dead or hung server (see the reliability guide):
+   * `connectTimeoutMs` (2000), `probeAfterMs` (1000), `probeTimeoutMs` (1000), `recoverEveryMs` (500).
+   */
+  liveness?: LivenessOptions
 }
 
-/** @internal How a driver plugs into {@link RoutedPoolCore}. */
-export interface PoolDriver<P> {
+/** @internal How a driver plugs into {@link RoutedPoolCore}. Optional capabilities are optional. */
+export interface PoolDriver<P, Conn = unknown> {
   /** `'pg'` or `'mysql2'`, for messages. */
   readonly name: string
   readonly dialect: SqlDialect
-  /** Builds the real pool of one alias. */
-  create(alias: string, config: object): Promise<P>
+  /** Builds the real pool of one alias (`connectTimeoutMs` bounds its connection attempts). */
+  create(alias: string, config: object, connectTimeoutMs: number): Promise<P>
   /** Ends a real pool. */
   end(pool: P): Promise<void>
-  /** Replication positions of this driver's servers. */
-  probe(poolFor: (alias: string) => Promise<P>): PositionProbe & { waitForPosition: WaitForPosition }
+  /** Replication positions of this driver's servers (needed by `causal` and `monitor`). */
+  probe?(poolFor: (alias: string) => Promise<P>): PositionProbe & { waitForPosition?: WaitForPosition }
+  /** Opens a fresh connection to `alias`, runs a trivial query, closes it (liveness). */
+  ping?(alias: string, config: object, timeoutMs: number): Promise<void>
+  /** Destroys a connection whose server stopped answering. */
+  abort?(conn: Conn): void
 }
 
 /** @internal The driver-independent half of a routed pool; also the host of its sessions. */
-export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' | 'giveBack'> {
+export class RoutedPoolCore<P, Conn = unknown> implements Omit<SessionHost<object>, 'acquire' | 'giveBack' | 'watch'> {
   readonly pindb: PinDb<object>
+  readonly seam: RoutingSeam
   readonly planner: StatementPlanner
   readonly set: string | undefined
-  readonly waitForPosition: WaitForPosition
-  readonly #driver: PoolDriver<P>
+  readonly waitForPosition: WaitForPosition | undefined
+  readonly liveness: LivenessBounds
+  /** Causal waits: one position watcher per replica (undefined without a probe). */
+  readonly watchers: PositionWatchers | undefined
+  readonly #driver: PoolDriver<P, Conn>
+  readonly #prober: Liveness<Conn> | undefined
   readonly #pools = new Map<string, Promise<P>>()
   /** Pools already created, for the synchronous fast path. */
   readonly #ready = new Map<string, P>()
@@ -59,21 +76,38 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
   readonly #monitor: ReplicaMonitor | undefined
   #ended = false
 
-  constructor(pindb: PinDb<object>, driver: PoolDriver<P>, options: RoutedPoolOptions) {
+  constructor(pindb: PinDb<object>, driver: PoolDriver<P, Conn>, options: RoutedPoolOptions) {
     this.pindb = pindb
+    this.seam = seamOf(pindb)
     this.#driver = driver
     this.set = options.set
     if (options.set !== undefined && pindb.dbSetOf(options.set) !== options.set) {
       throw new PinDbConfigError('set', `"${options.set}" is not a DB set (primary alias); tie the pool to a primary.`)
     }
+    this.liveness = { ...LIVENESS_DEFAULTS, ...options.liveness }
     this.planner = new StatementPlanner(driver.dialect, options.writeFunctions, options.set)
     const sets = options.set === undefined ? [...pindb.topology.sets.keys()] : [options.set]
-    const probe = driver.probe((alias) => this.poolFor(alias))
-    this.waitForPosition = probe.waitForPosition
-    for (const set of sets) this.#unregister.push(pindb.registerPositionSource(set, () => probe.primaryPosition(set)))
-    this.#unregister.push(pindb.onClose(() => this.end()))
-    this.#monitor = options.monitor ? new ReplicaMonitor(pindb, probe, sets, options.monitor === true ? {} : options.monitor) : undefined
+    const probe = driver.probe?.((alias) => this.poolFor(alias))
+    if (probe === undefined && (options.monitor || this.seam.options.causal)) {
+      throw new PinDbConfigError(options.monitor ? 'monitor' : 'causal', `the ${driver.name} adapter cannot read replication positions, so it supports neither \`causal\` nor \`monitor\`. Turn them off for this pool.`)
+    }
+    this.watchers = probe === undefined ? undefined : new PositionWatchers((alias) => probe.replicaPosition(alias))
+    this.waitForPosition = this.watchers === undefined ? undefined : (alias, position, timeoutMs) => this.watchers!.wait(alias, position, timeoutMs)
+    if (probe !== undefined) for (const set of sets) this.#unregister.push(this.seam.registerPositionSource(set, () => probe.primaryPosition(set)))
+    this.#unregister.push(this.seam.onClose(() => this.end()))
+    const replicas = sets.flatMap((set) => pindb.topology.sets.get(set) ?? [])
+    const { ping, abort } = driver
+    this.#prober = ping === undefined || abort === undefined ? undefined : new Liveness<Conn>(this.seam, {
+      ping: (alias, timeoutMs) => ping(alias, pindb.databases[alias] ?? {}, timeoutMs),
+      abort,
+    }, this.liveness, replicas)
+    this.#monitor = options.monitor && probe !== undefined ? new ReplicaMonitor(pindb, probe, sets, options.monitor === true ? {} : options.monitor) : undefined
     void this.#monitor?.start()
+  }
+
+  /** Runs a statement on `conn` (a connection to `alias`) under the liveness watch. */
+  watch<T>(alias: string, conn: Conn, run: () => Promise<T>): Promise<T> {
+    return this.#prober === undefined ? run() : this.#prober.watch(alias, conn, run)
   }
 
   /** Whether {@link RoutedPoolCore.end} was called. */
@@ -91,7 +125,7 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     if (this.#ended) return Promise.reject(this.closedError())
     let pool = this.#pools.get(alias)
     if (pool === undefined) {
-      pool = this.#driver.create(alias, this.pindb.databases[alias] ?? {})
+      pool = this.#driver.create(alias, this.pindb.databases[alias] ?? {}, this.liveness.connectTimeoutMs)
       pool.then((ready) => this.#ready.set(alias, ready), () => this.#pools.delete(alias))
       this.#pools.set(alias, pool)
     }
@@ -113,6 +147,7 @@ export class RoutedPoolCore<P> implements Omit<SessionHost<unknown>, 'acquire' |
     if (this.#ended) return
     this.#ended = true
     for (const unregister of this.#unregister.splice(0)) unregister()
+    this.#prober?.close()
     await this.#monitor?.stop()
     const pools = await Promise.allSettled(this.#pools.values())
     await Promise.all(pools.map((p) => (p.status === 'fulfilled' ? this.#driver.end(p.value) : undefined)))

@@ -1,62 +1,90 @@
 /**
- * The routing rules of a checked-out connection, shared by every adapter. A routed session holds
- * at most one real connection per alias and routes statement by statement until the connection
- * must not change any more:
+ * The routing rules of one logical connection (a checked-out client, an ORM's pooled connection),
+ * shared by every adapter. A session may own a *home* connection (the server it connected to) and
+ * borrows connections to other servers one statement at a time, holding a borrowed connection only
+ * while the session is anchored to it — so a session never waits for a second connection while
+ * holding one, and per-server pools cannot deadlock.
  *
- * - reads go to the unit of work's replica (one connection, kept for the checkout), writes to
- *   the primary; after a write, the session's reads go to the primary even outside a context;
+ * - Reads go to a replica — the unit of work's sticky replica, or outside a unit of work the one
+ *   this session already reads the set from (it never alternates) — with failover; writes go to
+ *   the primary. After a write outside any unit of work, the session's reads follow its writes to
+ *   the primary for the pin window.
  * - `BEGIN` / `START TRANSACTION` anchors the session on the primary (the transaction counts as a
  *   write: it pins, and strict mode needs a pin); `BEGIN READ ONLY` anchors it on the replica.
- *   Every statement until `COMMIT` / `ROLLBACK` runs on the anchor;
- * - session state (`SET`, `PREPARE`, cursors, `LISTEN`, temporary tables, advisory locks, user
- *   variables, `USE`) is created on the primary and anchors the session there until release: it
- *   is never split across servers.
+ *   Every statement until `COMMIT` / `ROLLBACK` runs on the anchor.
+ * - Connection-setup settings (`SET TIME ZONE`, `SET search_path`, `SET NAMES`, …; see
+ *   `session-settings.ts`) do not anchor: they are recorded and re-applied on whichever server the
+ *   session's next statement runs.
+ * - Other session state (`SET ROLE`, `PREPARE`, cursors, `LISTEN`, temporary tables, advisory
+ *   locks, user variables, `USE`) is created on the primary and anchors the session there.
  *
  * @module
  */
+import { PinDbError } from '../errors.js'
 import type { PinDb } from '../pindb.js'
 import type { RouteDecision } from '../route-event.js'
 import type { RouteOptions } from '../router.js'
-import { readWithFailover, type WaitForPosition } from './failover.js'
+import { isServerFailure, readWithFailover, type WaitForPosition } from './failover.js'
+import { seamOf, type RoutingSeam } from './seam.js'
+import { applySettings, markApplied, SessionSettings, type SettingsApplier } from './session-settings.js'
 import type { PlannedStatement, StatementPlan, StatementPlanner } from './statement-plan.js'
 
-/** What a routed pool gives its sessions. */
+/** What a routed pool gives its sessions (the driver-specific half of the adapter contract). */
 export interface SessionHost<Conn> {
   readonly pindb: PinDb<object>
   readonly planner: StatementPlanner
   /** Routes a planned statement (`extra` adds to or overrides its route options). */
   route(statement: PlannedStatement, extra?: RouteOptions): RouteDecision
-  /** Checks out a real connection to `alias`. */
+  /** Borrows a real connection to `alias`. */
   acquire(alias: string): Promise<Conn>
-  /** Gives a connection back; with an error, destroys it. */
+  /** Gives a borrowed connection back; with an error, destroys it. */
   giveBack(conn: Conn, err?: unknown): void
   /** Causal reads with `waitMs`: wait on a replica for a position. */
-  readonly waitForPosition?: WaitForPosition
+  readonly waitForPosition?: WaitForPosition | undefined
+  /** Re-applies connection-setup settings. Without it, settings anchor like other session state. */
+  readonly settings?: SettingsApplier<Conn> | undefined
+  /** Runs a statement under the liveness watch (see `liveness.ts`). */
+  watch?<T>(alias: string, conn: Conn, run: () => Promise<T>): Promise<T>
 }
 
 /** Route options of a session anchored by session state: its reads stay on the primary. */
 const SESSION_PRIMARY: RouteOptions = Object.freeze({ force: 'primary', reason: 'session' })
 /** Route options of a session that wrote outside any unit of work: its own reads follow its writes. */
 const CLIENT_PINNED: RouteOptions = Object.freeze({ force: 'primary', reason: 'pinned' })
+/** Route options of a read a replica refused as a write. */
+const REFUSED: RouteOptions = Object.freeze({ force: 'primary', reason: 'refused' })
 
 interface Transaction {
   readonly set: string | undefined
   readonly readWrite: boolean
 }
 
+interface Held<Conn> {
+  readonly alias: string
+  readonly conn: Conn
+}
+
 /** @internal See the module comment. */
-export class RoutedSession<Conn> {
+export class RoutedSession<Conn extends object> {
   readonly #host: SessionHost<Conn>
-  readonly #conns = new Map<string, Conn>()
+  readonly #seam: RoutingSeam
+  readonly #settings = new SessionSettings()
+  /** Outside a unit of work: the replica this session reads each set from. */
+  readonly #sticky = new Map<string, string>()
+  #home: Held<Conn> | undefined
+  #held: Held<Conn> | undefined
   #anchor: string | undefined
   #session = false
   #tx: Transaction | undefined
-  #wrote = false
-  #released = false
+  #wroteAt = Number.NEGATIVE_INFINITY
+  #closed = false
   #queue: Promise<unknown> = Promise.resolve()
+  /** Called when the home connection died (the owner stops using it). */
+  onHomeLost: ((err: unknown) => void) | undefined
 
   constructor(host: SessionHost<Conn>) {
     this.#host = host
+    this.#seam = seamOf(host.pindb)
   }
 
   /** The alias the session is anchored to (open transaction or session state), if any. */
@@ -64,9 +92,29 @@ export class RoutedSession<Conn> {
     return this.#anchor
   }
 
-  /** Whether {@link RoutedSession.release} was called. */
+  /** Whether an explicit transaction is open. */
+  get inTransaction(): boolean {
+    return this.#tx !== undefined
+  }
+
+  /** Whether {@link RoutedSession.close} was called. */
   get released(): boolean {
-    return this.#released
+    return this.#closed
+  }
+
+  /** The owned connection the session connected with, if any. */
+  get home(): Held<Conn> | undefined {
+    return this.#home
+  }
+
+  /** Sets the owned connection (statements routed to `alias` use it; it is never given back). */
+  setHome(alias: string, conn: Conn): void {
+    this.#home = { alias, conn }
+  }
+
+  /** The connection a statement to `alias` would use right now without borrowing, if any. */
+  connectionFor(alias: string): Conn | undefined {
+    return this.#home?.alias === alias ? this.#home.conn : this.#held?.alias === alias ? this.#held.conn : undefined
   }
 
   /** Routes `sql` and runs `fn` on the chosen connection; statements run in call order, as on one connection. */
@@ -77,42 +125,109 @@ export class RoutedSession<Conn> {
   }
 
   async #exec<R>(sql: string, fn: (conn: Conn) => Promise<R>): Promise<R> {
-    const { pindb } = this.#host
-    const statement = this.#host.planner.plan(sql)
+    if (this.#closed) throw new PinDbError('PINDB_CLOSED', '[adapter] this connection has been released or ended; check out another.')
+    const host = this.#host
+    const statement = host.planner.plan(sql)
     const plan = statement.plan
     if (this.#tx !== undefined && this.#anchor !== undefined) {
       const anchor = this.#anchor
-      const topology = pindb.topology
+      const topology = this.#seam.topology
       const role = topology.sets.has(anchor) ? 'primary' : topology.replicaToSet.has(anchor) ? 'replica' : 'unmanaged'
-      pindb.emitRoute({ intent: plan.intent, alias: anchor, set: this.#tx.set, role, reason: 'transaction' }, sql)
-      const result = await fn(await this.#connection(anchor))
-      this.#after(plan, anchor, this.#tx.set)
-      return result
+      this.#seam.emitRoute({ intent: plan.intent, alias: anchor, set: this.#tx.set, role, reason: 'transaction' }, sql)
+      return this.#runOn(anchor, this.#tx.set, plan, fn)
+    }
+    if (this.#anchor === undefined && host.settings !== undefined) {
+      const settings = host.planner.settingsOf(sql)
+      if (settings !== undefined) {
+        const alias = this.#home?.alias ?? host.route(statement, SESSION_PRIMARY).alias
+        return this.#runOn(alias, undefined, plan, fn, () => this.#settings.record(settings))
+      }
     }
     const forced: RouteOptions | undefined = this.#anchor !== undefined
       ? SESSION_PRIMARY
-      : this.#wrote && !pindb.inContext ? CLIENT_PINNED : undefined
+      : !this.#seam.inContext && this.#seam.now() - this.#wroteAt < this.#seam.options.pinMs ? CLIENT_PINNED : undefined
     if (plan.intent === 'write' || this.#anchor !== undefined) {
-      const decision = this.#host.route(statement, plan.intent === 'read' ? forced : undefined)
+      const decision = host.route(statement, plan.intent === 'read' ? forced : undefined)
       const alias = this.#anchor ?? decision.alias
-      const result = await fn(await this.#connection(alias))
-      this.#after(plan, alias, decision.set)
-      return result
+      const done = this.#seam.track(alias)
+      try {
+        return await this.#runOn(alias, decision.set, plan, fn)
+      } finally {
+        done()
+      }
     }
-    // An unanchored read (or BEGIN READ ONLY): the replica, with failover.
-    return readWithFailover(
-      pindb,
-      (exclude, noWait) => this.#host.route(statement, exclude === undefined && !noWait
+    // An unanchored read (or BEGIN READ ONLY): a replica, with failover.
+    // Inside a unit of work its sticky replica decides; outside, this session's own.
+    const prefer = this.#sticky.size === 0 || this.#seam.inContext ? undefined : this.#sticky
+    return readWithFailover(this.#seam, {
+      sql,
+      route: (exclude, noWait) => host.route(statement, exclude === undefined && !noWait && prefer === undefined
         ? forced
-        : { ...forced, ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait }),
-      async (decision) => {
-        const result = await fn(await this.#connection(decision.alias))
-        this.#after(plan, decision.alias, decision.set)
-        return result
+        : { ...forced, ...(exclude === undefined ? {} : { exclude, reason: 'failover' as const }), noWait, ...(prefer === undefined ? {} : { prefer }) }),
+      routePrimary: () => host.route(statement, REFUSED),
+      run: (decision) => {
+        if (decision.role === 'replica' && decision.set !== undefined) this.#sticky.set(decision.set, decision.alias)
+        return this.#runOn(decision.alias, decision.set, plan, fn)
       },
-      (decision, err) => this.#drop(decision.alias, err),
-      this.#host.waitForPosition,
-    )
+      waitForPosition: host.waitForPosition,
+      onRefused: (text) => host.planner.learnWrite(text),
+    })
+  }
+
+  /** Runs `fn` on a connection to `alias`, then updates anchoring and gives back what is not kept. */
+  async #runOn<R>(alias: string, set: string | undefined, plan: StatementPlan, fn: (conn: Conn) => Promise<R>, recordSettings?: () => void): Promise<R> {
+    const kept = this.connectionFor(alias)
+    const conn = kept ?? await this.#borrow(alias)
+    let result: R
+    try {
+      if (this.#host.settings !== undefined) await applySettings(conn, this.#settings, this.#host.settings)
+      result = this.#host.watch === undefined ? await fn(conn) : await this.#host.watch(alias, conn, () => fn(conn))
+    } catch (err) {
+      const dead = isServerFailure(err, true)
+      if (kept === undefined) this.#host.giveBack(conn, dead ? err : undefined)
+      else if (dead) this.#lose(alias, err)
+      throw err
+    }
+    if (recordSettings !== undefined) {
+      recordSettings()
+      markApplied(conn, this.#settings)
+    }
+    this.#after(plan, alias, set)
+    if (kept === undefined) {
+      if (this.#anchor === alias && !this.#closed) this.#held = { alias, conn }
+      else this.#host.giveBack(conn)
+    } else if (this.#held !== undefined && this.#anchor === undefined) {
+      const held = this.#held
+      this.#held = undefined
+      this.#host.giveBack(held.conn)
+    }
+    return result
+  }
+
+  async #borrow(alias: string): Promise<Conn> {
+    const conn = await this.#host.acquire(alias)
+    if (this.#closed) {
+      this.#host.giveBack(conn)
+      throw new PinDbError('PINDB_CLOSED', '[adapter] the connection was released while a statement was being routed.')
+    }
+    return conn
+  }
+
+  /** A kept connection died: forget it, and the transaction or session state it carried. */
+  #lose(alias: string, err: unknown): void {
+    if (this.#held?.alias === alias) {
+      this.#host.giveBack(this.#held.conn, err)
+      this.#held = undefined
+    }
+    if (this.#home?.alias === alias) {
+      this.#home = undefined
+      this.onHomeLost?.(err)
+    }
+    if (this.#anchor === alias) {
+      this.#anchor = undefined
+      this.#tx = undefined
+      this.#session = false
+    }
   }
 
   /** Updates anchoring after a statement succeeded on `alias`. */
@@ -125,81 +240,67 @@ export class RoutedSession<Conn> {
       const tx = this.#tx
       this.#tx = undefined
       if (!this.#session) this.#anchor = undefined
-      if (t !== 'rollback' && tx?.readWrite === true && tx.set !== undefined) this.#host.pindb.noteWrite(tx.set)
+      if (t !== 'rollback' && tx?.readWrite === true && tx.set !== undefined) this.#seam.noteWrite(tx.set)
     }
     if (plan.session) {
       this.#anchor = alias
       this.#session = true
     }
     if (plan.intent === 'write' && t === undefined) {
-      this.#wrote = true
-      if (this.#tx === undefined && set !== undefined) this.#host.pindb.noteWrite(set)
+      if (!this.#seam.inContext) this.#wroteAt = this.#seam.now()
+      if (this.#tx === undefined && set !== undefined) this.#seam.noteWrite(set)
     }
   }
 
-  async #connection(alias: string): Promise<Conn> {
-    const held = this.#conns.get(alias)
-    if (held !== undefined) return held
-    const conn = await this.#host.acquire(alias)
-    if (this.#released) {
-      this.#host.giveBack(conn)
-      throw new Error('[pindb] the connection was released while a statement was being routed.')
-    }
-    this.#conns.set(alias, conn)
-    return conn
+  /** Gives every borrowed connection back (destroys them with an error) and refuses further statements. */
+  close(err?: unknown): void {
+    this.#closed = true
+    if (this.#held !== undefined) this.#host.giveBack(this.#held.conn, err)
+    this.#held = undefined
   }
 
-  /** Destroys a connection that failed. */
-  #drop(alias: string, err: unknown): void {
-    const conn = this.#conns.get(alias)
-    if (conn === undefined) return
-    this.#conns.delete(alias)
-    this.#host.giveBack(conn, err ?? true)
-  }
-
-  /** Gives every connection back (destroys them with an error). Idempotence is the caller's concern. */
+  /** @deprecated alias of {@link RoutedSession.close}, for adapters that check out one session per checkout. */
   release(err?: unknown): void {
-    this.#released = true
-    for (const conn of this.#conns.values()) this.#host.giveBack(conn, err)
-    this.#conns.clear()
+    this.close(err)
   }
 }
 
 /** Routes a planned statement; `extra` adds to (or overrides) its frozen route options. */
 export function routePlanned(pindb: PinDb<object>, statement: PlannedStatement, extra?: RouteOptions): RouteDecision {
-  return pindb.route(statement.plan.intent, statement.hints, extra === undefined ? statement.options : { ...statement.options, ...extra })
+  return seamOf(pindb).route(statement.plan.intent, statement.hints, extra === undefined ? statement.options : { ...statement.options, ...extra })
 }
 
 /**
- * Routes one statement outside any checked-out connection (a pool's own `query`): writes to the
- * primary (noting the write for causal reads), reads to a replica with failover.
+ * Routes one statement outside any connection (a pool's own `query`): writes to the primary
+ * (noting the write for causal reads), reads to a replica with failover.
  */
 export function runPooled<R>(
   host: Pick<SessionHost<unknown>, 'pindb' | 'planner' | 'route' | 'waitForPosition'>,
   sql: string,
   fn: (alias: string) => Promise<R>,
 ): Promise<R> {
+  const seam = seamOf(host.pindb)
   const statement = host.planner.plan(sql)
-  if (statement.plan.intent === 'write') return runWrite(host, statement, fn)
-  return readWithFailover(
-    host.pindb,
-    (exclude, noWait) => host.route(statement, exclude === undefined ? (noWait ? NO_WAIT : undefined) : { exclude, reason: 'failover', noWait }),
-    (d) => fn(d.alias),
-    undefined,
-    host.waitForPosition,
-  )
+  if (statement.plan.intent === 'write') return runWrite(seam, host, statement, fn)
+  return readWithFailover(seam, {
+    sql,
+    route: (exclude, noWait) => host.route(statement, exclude === undefined ? (noWait ? NO_WAIT : undefined) : { exclude, reason: 'failover', noWait }),
+    routePrimary: () => host.route(statement, REFUSED),
+    run: (d) => fn(d.alias),
+    waitForPosition: host.waitForPosition,
+    onRefused: (text) => host.planner.learnWrite(text),
+  })
 }
 
-async function runWrite<R>(host: Pick<SessionHost<unknown>, 'pindb' | 'route'>, statement: PlannedStatement, fn: (alias: string) => Promise<R>): Promise<R> {
+async function runWrite<R>(seam: RoutingSeam, host: Pick<SessionHost<unknown>, 'route'>, statement: PlannedStatement, fn: (alias: string) => Promise<R>): Promise<R> {
   const decision = host.route(statement)
-  const state = host.pindb.servers.get(decision.alias)
-  state.outstanding++
+  const done = seam.track(decision.alias)
   try {
     const result = await fn(decision.alias)
-    if (decision.set !== undefined) host.pindb.noteWrite(decision.set)
+    if (decision.set !== undefined) seam.noteWrite(decision.set)
     return result
   } finally {
-    state.outstanding--
+    done()
   }
 }
 

@@ -8,6 +8,7 @@ import type { RouteHints } from '../options.js'
 import type { RouteReason } from '../route-event.js'
 import type { RouteOptions } from '../router.js'
 import { classifySql, type SqlClassification, type SqlDialect } from '../sql/index.js'
+import { replayableSettings, type SessionSetting } from './session-settings.js'
 
 /** How an adapter routes one statement. */
 export interface StatementPlan {
@@ -56,6 +57,9 @@ export class StatementPlanner {
   readonly #writeFunctions: readonly string[]
   readonly #set: string | undefined
   readonly #cache = new Map<string, PlannedStatement>()
+  readonly #settings = new Map<string, SessionSetting[] | null>()
+  /** Statements a replica refused as writes: planned as writes from then on. */
+  readonly #learned = new Set<string>()
 
   constructor(dialect: SqlDialect, writeFunctions: readonly string[] = [], set?: string) {
     this.#dialect = dialect
@@ -66,7 +70,8 @@ export class StatementPlanner {
   plan(sql: string): PlannedStatement {
     let planned = this.#cache.get(sql)
     if (planned === undefined) {
-      const plan = planFor(classifySql(sql, { dialect: this.#dialect, writeFunctions: this.#writeFunctions }))
+      const classified = classifySql(sql, { dialect: this.#dialect, writeFunctions: this.#writeFunctions })
+      const plan = planFor(this.#learned.has(sql) && classified.kind === 'read' ? { ...classified, kind: 'write', reason: 'function' } : classified)
       const options: RouteOptions = { sql }
       if (this.#set !== undefined) options.set = this.#set
       if (plan.force !== undefined) options.force = plan.force
@@ -76,6 +81,27 @@ export class StatementPlanner {
       this.#cache.set(sql, planned)
     }
     return planned
+  }
+
+  /**
+   * The connection-setup settings `sql` makes when it is nothing but replayable `SET`s (see
+   * `session-settings.ts`); undefined otherwise.
+   */
+  settingsOf(sql: string): SessionSetting[] | undefined {
+    let settings = this.#settings.get(sql)
+    if (settings === undefined) {
+      settings = replayableSettings(sql, this.#dialect) ?? null
+      if (this.#settings.size >= CACHE_LIMIT) this.#settings.clear()
+      this.#settings.set(sql, settings)
+    }
+    return settings ?? undefined
+  }
+
+  /** A replica refused `sql` as a write (it calls a function that writes): plan it as a write from now on. */
+  learnWrite(sql: string): void {
+    if (this.#learned.size >= CACHE_LIMIT) this.#learned.clear()
+    this.#learned.add(sql)
+    this.#cache.delete(sql)
   }
 }
 

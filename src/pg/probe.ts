@@ -9,8 +9,6 @@ import type { PositionProbe } from '../monitor/replica-monitor.js'
 import { parseLsn } from '../position.js'
 import type { PgPoolLike, PgQueryResult } from './types.js'
 
-const POLL_MS = 2
-
 async function lsnOf(pool: PgPoolLike, sql: string, values?: unknown[]): Promise<string> {
   const result = (await pool.query(sql, values)) as PgQueryResult
   const lsn = (result.rows[0] as { lsn?: unknown } | undefined)?.lsn
@@ -19,9 +17,7 @@ async function lsnOf(pool: PgPoolLike, sql: string, values?: unknown[]): Promise
 }
 
 /** @internal */
-export function pgProbe(poolFor: (alias: string) => Promise<PgPoolLike>): PositionProbe & {
-  waitForPosition(alias: string, position: string, timeoutMs: number): Promise<boolean>
-} {
+export function pgProbe(poolFor: (alias: string) => Promise<PgPoolLike>): PositionProbe {
   return {
     primaryPosition: async (set) => lsnOf(await poolFor(set), 'SELECT pg_current_wal_insert_lsn()::text AS lsn'),
     replicaPosition: async (alias) => lsnOf(await poolFor(alias), 'SELECT pg_last_wal_replay_lsn()::text AS lsn'),
@@ -29,20 +25,6 @@ export function pgProbe(poolFor: (alias: string) => Promise<PgPoolLike>): Positi
       const a = parseLsn(behind)
       const b = parseLsn(ahead)
       return a === undefined || b === undefined ? undefined : Math.max(0, Number(b - a))
-    },
-    async waitForPosition(alias, position, timeoutMs) {
-      const client = await (await poolFor(alias)).connect()
-      try {
-        const deadline = Date.now() + timeoutMs
-        for (;;) {
-          const result = (await client.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [position])) as PgQueryResult
-          if ((result.rows[0] as { ok?: unknown } | undefined)?.ok === true) return true
-          if (Date.now() + POLL_MS > deadline) return false
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-        }
-      } finally {
-        client.release()
-      }
     },
   }
 }

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinDb, type PinDb, type PinDbOptions, type ReplicaChooser, type RouteEvent } from '../../src/index.js'
 import { createMysqlPool, type PinDbMysqlPool } from '../../src/mysql2/index.js'
-import { createPgPool, type PinDbPgPool } from '../../src/pg/index.js'
+import { createPgPool } from '../../src/pg/index.js'
 import { setMariaDbDelay, setPgDelay, testbed, waitForMariaDbReplica, waitForPgReplicas } from '../support/testbed.js'
 
 const tb = testbed()
@@ -43,7 +43,7 @@ describe('PostgreSQL', () => {
     await admin.end()
   })
 
-  function setup(options: Partial<PinDbOptions> = {}, replicas = [{ port: PG.r0 }, { port: PG.r1 }]): { pindb: PinDb; pool: PinDbPgPool; events: RouteEvent[] } {
+  function setup(options: Partial<PinDbOptions> = {}, replicas = [{ port: PG.r0 }, { port: PG.r1 }]): { pindb: PinDb; pool: pg.Pool; events: RouteEvent[] } {
     const events: RouteEvent[] = []
     const pindb = createPinDb({
       primaries: { default: { ...pgBase, port: PG.primary } },
@@ -58,7 +58,7 @@ describe('PostgreSQL', () => {
     return { pindb, pool, events }
   }
 
-  const count = async (pool: PinDbPgPool, body: string) =>
+  const count = async (pool: pg.Pool, body: string) =>
     (await pool.query('SELECT count(*)::int AS n, inet_server_port() AS port FROM causal_notes WHERE body = $1', [body]))!.rows[0] as { n: number; port: number }
 
   it('the monitor records replay positions, and lag for the delayed replica only', async () => {

@@ -10,7 +10,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinDb, UnpinnedWriteError, type PinDb, type PinDbOptions, type ReplicaChooser } from '../../src/index.js'
-import { createPgPool, type PinDbPgPool } from '../../src/pg/index.js'
+import { createPgPool } from '../../src/pg/index.js'
 import { readsThroughOutage } from '../support/outage.js'
 import { setPgDelay, testbed, waitForPgReplicas } from '../support/testbed.js'
 
@@ -21,8 +21,8 @@ const DELAY_MS = 1500
 const base = { host: '127.0.0.1', user: 'postgres', database: 'pindb', max: 4 }
 const pickDelayed: ReplicaChooser = ({ candidates }) => (candidates.includes('default-1') ? 'default-1' : candidates[0]!)
 
-const pools: PinDbPgPool[] = []
-function setup(options: Partial<PinDbOptions> = {}): { pindb: PinDb; pool: PinDbPgPool } {
+const pools: pg.Pool[] = []
+function setup(options: Partial<PinDbOptions> = {}): { pindb: PinDb; pool: pg.Pool } {
   const pindb = createPinDb({
     primaries: { default: { ...base, port: PRIMARY } },
     replicas: { default: [{ port: R0 }, { port: R1 }] },
@@ -34,6 +34,7 @@ function setup(options: Partial<PinDbOptions> = {}): { pindb: PinDb; pool: PinDb
   return { pindb, pool }
 }
 
+const anchor = (client: unknown): string | undefined => (client as { anchoredTo?: string }).anchoredTo
 const admin = new pg.Pool({ ...base, port: PRIMARY })
 const port = async (q: { query: (s: string) => Promise<unknown> }): Promise<number> =>
   ((await q.query('SELECT inet_server_port() AS port')) as { rows: { port: number }[] }).rows[0]!.port
@@ -128,7 +129,7 @@ describe('strict mode', () => {
       await expect(client.query('BEGIN')).rejects.toBeInstanceOf(UnpinnedWriteError)
       client.release()
     })
-    expect(acquired).toBe(0)
+    expect(acquired).toBe(1) // only the explicit pool.connect(); pool.query never checked out a client
     expect(pindb.stats()['default']!.counters.writes).toBe(0)
     expect((await admin.query('SELECT count(*)::int AS n FROM pg_notes WHERE body = $1', [body])).rows[0]).toEqual({ n: 0 })
     // And the callback form reports it through the callback.
@@ -162,7 +163,7 @@ describe('checked-out clients', () => {
         ports.push(((await client.query('SELECT count(*) AS n, inet_server_port() AS port FROM pg_notes')) as { rows: { port: number }[] }).rows[0]!.port)
         await client.query('COMMIT')
         expect(ports).toEqual([PRIMARY, PRIMARY, PRIMARY])
-        expect(client.anchoredTo).toBeUndefined()
+        expect(anchor(client)).toBeUndefined()
       } finally {
         client.release()
       }
@@ -176,7 +177,7 @@ describe('checked-out clients', () => {
       try {
         await client.query('BEGIN READ ONLY')
         expect(await port(client)).toBe(R1)
-        expect(client.anchoredTo).toBe('default-1')
+        expect(anchor(client)).toBe('default-1')
         await expect(client.query('SELECT count(*) FROM pg_notes FOR UPDATE')).rejects.toThrow()
         await client.query('ROLLBACK')
       } finally {
@@ -191,7 +192,7 @@ describe('checked-out clients', () => {
       const client = await pool.connect()
       try {
         await client.query("SET application_name = 'pindb-session'")
-        expect(client.anchoredTo).toBe('default')
+        expect(anchor(client)).toBe('default')
         expect(((await client.query('SHOW application_name')) as { rows: unknown[] }).rows[0]).toEqual({ application_name: 'pindb-session' })
         expect(await port(client)).toBe(PRIMARY)
         expect(pindb.isPinned('default')).toBe(false) // session state is not a write
@@ -209,7 +210,7 @@ describe('checked-out clients', () => {
       const locker = await pool.connect()
       try {
         await locker.query('SELECT pg_advisory_lock(4242)')
-        expect(locker.anchoredTo).toBe('default')
+        expect(anchor(locker)).toBe('default')
         const held = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242")
         expect(held.rows[0]).toEqual({ n: 1 })
         expect(((await locker.query('SELECT pg_advisory_unlock(4242) AS ok')) as { rows: unknown[] }).rows[0]).toEqual({ ok: true })
@@ -230,8 +231,11 @@ describe('checked-out clients', () => {
         client.release()
       }
     })
+    // A fresh pool: the client above keeps its prepared statement (and so its anchor) across
+    // checkouts, as a pg.Pool's client keeps its session.
+    const { pool: fresh } = setup()
     await pindb.run(async () => {
-      const reader = await pool.connect()
+      const reader = await fresh.connect()
       try {
         const cursor = reader.query(new Cursor<{ g: number; port: number }>('SELECT g, inet_server_port() AS port FROM generate_series(1, 5) g'))
         const rows = await cursor.read(10)

@@ -745,15 +745,22 @@ describe('failover (injected clock)', () => {
     expect(countBy(after)).toEqual({ 'default-0': 2, 'default-1': 2 })
   })
 
-  it('back-off grows with consecutive failures up to maxMs; reportSuccess clears it at once', () => {
+  it('back-off grows with consecutive outages (not with reports during one) up to maxMs; reportSuccess clears it at once', () => {
     const { pindb, clock } = setup({ backoff: { baseMs: 1_000, maxMs: 3_000 } })
     const t0 = clock.now
     pindb.reportFailure('default-0')
+    // Regression: every connection of a pool failing at once is one outage, one back-off step —
+    // once it grew per report, and a single restart pushed a healthy replica to the 30 s cap.
     pindb.reportFailure('default-0')
-    expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 2_000)
     pindb.reportFailure('default-0')
+    expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 1_000)
+    clock.now = t0 + 1_000
+    pindb.reportFailure('default-0') // it failed again once back: a second outage
     expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 3_000)
-    clock.now = t0 + 2_500
+    clock.now = t0 + 3_000
+    pindb.reportFailure('default-0') // a third: capped at maxMs
+    expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 6_000)
+    clock.now = t0 + 5_500
     expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
     pindb.reportSuccess('default-0')
     expect(pindb.stats()['default-0']!.failures).toBe(0)

@@ -1,0 +1,270 @@
+/**
+ * The logical client of `pindb/pg`: a real subclass of the user's `pg.Client`. `connect()` opens a
+ * real *home* connection — the primary of its DB set, or a replica when the primary does not answer
+ * — so connection errors, timeouts, `processID` and `connection` are pg's own. Each statement is
+ * then routed by the shared session rules: it runs on the home connection when routed there, and
+ * otherwise on a connection borrowed from that server's pool for the statement (held only while a
+ * transaction or session state anchors the client to it).
+ *
+ * @module
+ */
+import { EventEmitter } from 'node:events'
+import { isServerFailure } from '../adapter/failover.js'
+import type { RoutedPoolCore } from '../adapter/routed-pool.js'
+import { RoutedSession } from '../adapter/routed-session.js'
+import { PinDbError } from '../errors.js'
+import { boundedConnectTimeout, pgSettings, sessionConfig } from './physical.js'
+import { queryArgs, settle } from './query-args.js'
+import type { PgClientLike, PgModuleLike, PgPoolLike, PgQueryConfig, PgQueryResult, PgSubmittable } from './types.js'
+
+/** The routing core a logical client belongs to, and the DB set it connects to. */
+export interface LogicalClientBinding {
+  readonly core: RoutedPoolCore<PgPoolLike, PgClientLike>
+  readonly homeSet: string
+}
+
+/** @internal Where a pool passes its binding to the clients it creates (`new Client(pool.options)`). */
+export const BINDING = Symbol.for('pindb.pg.binding')
+
+/** Properties pg's constructor assigns that the logical client answers from its home connection. */
+const shadow = new WeakMap<object, { connection?: unknown }>()
+
+type Ctor = new (config?: any) => any
+
+const guardedConns = new WeakSet<object>()
+/**
+ * A borrowed connection's `error` event (its server went away while it was checked out) reaches
+ * the statement running on it; the event itself must not crash the process.
+ */
+function guarded<C extends PgClientLike>(conn: C): C {
+  if (!guardedConns.has(conn)) {
+    guardedConns.add(conn)
+    conn.on('error', () => {})
+  }
+  return conn
+}
+
+/** Defines the logical client class over a pg module's `Client`. */
+export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalClientBinding): Ctor {
+  const Base = pg.Client as Ctor
+
+  /** A `pg.Client` whose statements pindb routes; see the module comment. */
+  class PinDbPgClient extends Base {
+    readonly #binding: LogicalClientBinding
+    readonly #session: RoutedSession<PgClientLike>
+    readonly #config: Record<string, unknown>
+    #home: PgClientLike | undefined
+    #connecting: PgClientLike | undefined
+    #ready: Promise<void> | undefined
+    #busy = 0
+
+    constructor(config: Record<string, unknown> = {}) {
+      super(config)
+      this.#config = config
+      this.#binding = (config[BINDING as unknown as string] as LogicalClientBinding | undefined) ?? fallback()
+      const core = this.#binding.core
+      this.#session = new RoutedSession<PgClientLike>({
+        pindb: core.pindb,
+        planner: core.planner,
+        route: (statement, extra) => core.route(statement, extra),
+        waitForPosition: core.waitForPosition,
+        settings: pgSettings,
+        acquire: async (alias) => guarded(await (await core.poolFor(alias)).connect()),
+        giveBack: (conn, err) => conn.release?.(err === undefined ? undefined : err instanceof Error ? err : true),
+        watch: (alias, conn, run) => core.watch(alias, conn, run),
+      })
+      this.#session.onHomeLost = () => {
+        this.#home = undefined
+        ;(this as unknown as { _queryable: boolean })._queryable = false
+      }
+    }
+
+    /** The alias this client is anchored to (open transaction or session state), if any. */
+    get anchoredTo(): string | undefined {
+      return this.#session.anchoredTo
+    }
+
+    /** The alias of the home connection (undefined before `connect()`). */
+    get homeAlias(): string | undefined {
+      return this.#session.home?.alias
+    }
+
+    // pg's constructor assigns these; the logical client answers them from its home connection.
+    get connection(): unknown {
+      return this.#home?.connection ?? this.#connecting?.connection ?? shadow.get(this)?.connection
+    }
+    set connection(value: unknown) {
+      shadow.set(this, { connection: value })
+    }
+    get processID(): number | null {
+      return this.#home?.processID ?? null
+    }
+    set processID(_value: number | null) {}
+    get secretKey(): number | null {
+      return this.#home?.secretKey ?? null
+    }
+    set secretKey(_value: number | null) {}
+
+    connect(callback?: (err?: Error) => void): Promise<void> | undefined {
+      if (this.#ready !== undefined) {
+        const err = new Error('Client has already been connected. You cannot reuse a client.')
+        if (callback === undefined) return Promise.reject(err)
+        process.nextTick(() => callback(err))
+        return undefined
+      }
+      const ready = this.#connect()
+      this.#ready = ready
+      if (callback === undefined) return ready
+      ready.then(() => callback(), (err: Error) => callback(err))
+      return undefined
+    }
+
+    async #connect(): Promise<void> {
+      const self = this as unknown as { _connecting: boolean; _connected: boolean; _connectionError: boolean; _queryable: boolean }
+      self._connecting = true
+      const { core, homeSet } = this.#binding
+      const seam = core.seam
+      const now = seam.now()
+      const candidates = [homeSet, ...(seam.topology.sets.get(homeSet) ?? []).filter((alias) => !seam.servers.isDown(alias, now))]
+      let first: unknown
+      for (const alias of candidates) {
+        try {
+          const conn = await this.#open(alias)
+          this.#home = conn
+          this.#session.setHome(alias, conn)
+          self._connecting = false
+          self._connected = true
+          this.emit('connect')
+          return
+        } catch (err) {
+          first ??= err
+          // A refused or timed-out home on a live network: read from a replica meanwhile.
+          if (!isServerFailure(err, true) || this._ending === true) break
+          if (alias !== homeSet) seam.reportFailure(alias)
+        }
+      }
+      self._connecting = false
+      self._connectionError = true
+      self._queryable = false
+      throw first
+    }
+
+    async #open(alias: string): Promise<PgClientLike> {
+      const { core } = this.#binding
+      const config = {
+        ...sessionConfig(this.#config),
+        ...core.pindb.databases[alias],
+        connectionTimeoutMillis: boundedConnectTimeout(this.#config['connectionTimeoutMillis'], core.liveness.connectTimeoutMs),
+      }
+      const conn = new (pg.Client as Ctor)(config) as PgClientLike
+      this.#connecting = conn
+      try {
+        await conn.connect()
+      } catch (err) {
+        conn.end().catch(() => {})
+        throw err
+      } finally {
+        this.#connecting = undefined
+      }
+      conn.on('error', (err: Error) => {
+        this.#session.onHomeLost?.(err)
+        // An error while a statement runs reaches that statement (and may fail over); an idle
+        // client's error is pg's `error` event (pg-pool removes the client).
+        if (this.#busy === 0 && this.listenerCount('error') > 0) this.emit('error', err)
+      })
+      conn.on('notice', (msg: unknown) => this.emit('notice', msg))
+      conn.on('notification', (msg: unknown) => this.emit('notification', msg))
+      conn.on('end', () => {
+        if (this.#home === conn) this.#session.onHomeLost?.(new Error('Connection terminated'))
+      })
+      return conn
+    }
+
+    query(...args: unknown[]): unknown {
+      const submittable = typeof (args[0] as PgSubmittable | null)?.submit === 'function' ? args[0] as PgSubmittable : undefined
+      if (submittable !== undefined) return this.#submit(submittable)
+      let parsed: ReturnType<typeof queryArgs>
+      try {
+        parsed = queryArgs(args)
+      } catch (err) {
+        const callback = args.find((a) => typeof a === 'function') as ((err: Error) => void) | undefined
+        if (callback === undefined) return Promise.reject(err)
+        process.nextTick(() => callback(err as Error))
+        return undefined
+      }
+      const { query, values, callback } = parsed
+      const sql = typeof query === 'string' ? query : query.text
+      const config = this.#withTypes(query)
+      return settle(this.#run(sql, (conn) => conn.query(config, values) as Promise<PgQueryResult>), callback)
+    }
+
+    /** Passes the client's own type parsers (`setTypeParser`) to whichever connection runs the query. */
+    #withTypes(query: string | PgQueryConfig): string | PgQueryConfig {
+      const types = (this as unknown as { _types?: { text?: object; binary?: object } })._types
+      const custom = types !== undefined && (Object.keys(types.text ?? {}).length > 0 || Object.keys(types.binary ?? {}).length > 0)
+      if (!custom && this.#config['types'] === undefined) return query
+      if (typeof query === 'string') return { text: query, types }
+      return query.types === undefined ? { ...query, types } : query
+    }
+
+    #run<R>(sql: string, fn: (conn: PgClientLike) => Promise<R>): Promise<R> {
+      const self = this as unknown as { _queryable: boolean; _ending: boolean }
+      if (self._ending || !self._queryable) {
+        return Promise.reject(new Error(self._ending ? 'Client was closed and is not queryable' : 'Client has encountered a connection error and is not queryable'))
+      }
+      this.#busy++
+      const ready = this.#ready ?? Promise.reject(new PinDbError('PINDB_SESSION', '[pg] call client.connect() before querying.'))
+      return ready.then(() => this.#session.run(sql, fn)).finally(() => {
+        this.#busy--
+      })
+    }
+
+    /** A Submittable (pg-cursor, pg-query-stream, `pg.Query`): returned at once, submitted once routed. */
+    #submit<S extends PgSubmittable>(submittable: S): S {
+      const sql = typeof submittable.text === 'string' ? submittable.text : ''
+      this.#run(sql, (conn) => new Promise<void>((resolve, reject) => {
+        const done = submittable.handleReadyForQuery
+        submittable.handleReadyForQuery = function (this: S, ...a: unknown[]) {
+          try {
+            return done?.apply(this, a as [unknown])
+          } finally {
+            cleanup()
+            resolve()
+          }
+        }
+        const onEnd = (): void => {
+          cleanup()
+          reject(new Error('Connection terminated unexpectedly'))
+        }
+        const cleanup = (): void => {
+          conn.removeListener('end', onEnd)
+        }
+        conn.on('end', onEnd)
+        conn.query(submittable)
+      })).catch((err: Error) => {
+        // Routing failed before submission (strict mode, no server): the Submittable reports it.
+        if (typeof submittable.handleError === 'function') submittable.handleError(err, undefined)
+        else (submittable as unknown as EventEmitter).emit?.('error', err)
+      })
+      return submittable
+    }
+
+    end(callback?: (err?: Error) => void): Promise<void> | undefined {
+      const self = this as unknown as { _ending: boolean; _ended: boolean; _queryable: boolean }
+      self._ending = true
+      this.#session.close()
+      const home = this.#home
+      this.#home = undefined
+      const ended = (home === undefined ? Promise.resolve() : home.end().catch(() => {})).then(() => {
+        const first = !self._ended
+        self._ended = true
+        self._queryable = false
+        if (first) this.emit('end')
+      })
+      if (callback === undefined) return ended
+      ended.then(() => callback(), callback)
+      return undefined
+    }
+  }
+  return PinDbPgClient
+}
