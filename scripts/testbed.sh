@@ -13,6 +13,9 @@
 #   scripts/testbed.sh mariadb-delay <seconds>  MASTER_DELAY of the MariaDB replica (0 = off; persists)
 #   scripts/testbed.sh stop-node  <pg-primary|pg-replica-0|pg-replica-1|mariadb-primary|mariadb-replica>
 #   scripts/testbed.sh start-node <same>         returns once the node is up and replication streams again
+#   scripts/testbed.sh kill-node  <same>         SIGKILL the server and all its processes (a crash; start-node recovers)
+#   scripts/testbed.sh pause-node <same>         SIGSTOP the server and all its processes: a hung server (TCP
+#                                                open, no answer); resume-node <same> sends SIGCONT
 #   scripts/testbed.sh env                      prints `export` lines with all connection facts
 # No component = all = pg mariadb redis. pgpool is only touched when named (destroy of
 # everything also stops it, because its directory goes away).
@@ -194,6 +197,32 @@ cmd_start_node() {
   "$(prefix_of "$comp")_start_named" "$1"
 }
 
+# node_pids NODE -> the server's main PID and its children's (PostgreSQL backends), one per line
+node_pids() {
+  local comp pid
+  comp=$(node_component "$1") || return 1
+  if [[ $comp == pg ]]; then
+    local node
+    node=$(pg_node_from_name "$1") || return 1
+    pid=$(pg_pid "$node") || return 1
+  else
+    pid=$(my_pid "${1#mariadb-}") || return 1
+  fi
+  echo "$pid"
+  pgrep -P "$pid" 2>/dev/null || true
+}
+
+cmd_signal_node() {
+  local signal=$1
+  shift
+  (($# == 1)) || die "usage: testbed.sh kill-node|pause-node|resume-node <node>"
+  local pids
+  pids=$(node_pids "$1") || die "$1 is not running"
+  # shellcheck disable=SC2086
+  kill -s "$signal" $pids 2>/dev/null || true
+  echo "$1: $signal sent to $(echo $pids | wc -w) process(es)"
+}
+
 cmd_pg_delay() {
   (($# == 1)) || die "usage: testbed.sh pg-delay <milliseconds>"
   tb_lock
@@ -249,6 +278,9 @@ main() {
     mariadb-delay) cmd_mariadb_delay "$@" ;;
     stop-node) cmd_stop_node "$@" ;;
     start-node) cmd_start_node "$@" ;;
+    kill-node) cmd_signal_node KILL "$@" ;;
+    pause-node) cmd_signal_node STOP "$@" ;;
+    resume-node) cmd_signal_node CONT "$@" ;;
     env) cmd_env ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;

@@ -22,6 +22,7 @@ export {
   PinDbConfigError,
   UnpinnedWriteError,
   NoReplicaAvailableError,
+  ServerUnavailableError,
   isPinDbError,
   type PinDbErrorCode,
 } from './errors.js'

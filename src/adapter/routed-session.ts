@@ -51,6 +51,8 @@ export interface SessionHost<Conn> {
 const SESSION_PRIMARY: RouteOptions = Object.freeze({ force: 'primary', reason: 'session' })
 /** Route options of a session that wrote outside any unit of work: its own reads follow its writes. */
 const CLIENT_PINNED: RouteOptions = Object.freeze({ force: 'primary', reason: 'pinned' })
+/** How a replayable setting counts: neither a write nor session state (it is re-applied elsewhere). */
+const SETTINGS_PLAN: StatementPlan = Object.freeze({ intent: 'read', session: false })
 /** Route options of a read a replica refused as a write. */
 const REFUSED: RouteOptions = Object.freeze({ force: 'primary', reason: 'refused' })
 
@@ -77,6 +79,10 @@ export class RoutedSession<Conn extends object> {
   #session = false
   #tx: Transaction | undefined
   #wroteAt = Number.NEGATIVE_INFINITY
+  /** Where the last statement ran (a connection-state read must run there). */
+  #lastAlias: string | undefined
+  /** The statement running now. */
+  #running: Held<Conn> | undefined
   #closed = false
   #queue: Promise<unknown> = Promise.resolve()
   /** Called when the home connection died (the owner stops using it). */
@@ -117,6 +123,11 @@ export class RoutedSession<Conn extends object> {
     return this.#home?.alias === alias ? this.#home.conn : this.#held?.alias === alias ? this.#held.conn : undefined
   }
 
+  /** The alias of the connection `fn` is running on (set for the duration of each statement). */
+  aliasOf(conn: Conn): string | undefined {
+    return this.#running?.conn === conn ? this.#running.alias : undefined
+  }
+
   /** Routes `sql` and runs `fn` on the chosen connection; statements run in call order, as on one connection. */
   run<R>(sql: string, fn: (conn: Conn) => Promise<R>): Promise<R> {
     const result = this.#queue.then(() => this.#exec(sql, fn))
@@ -140,8 +151,17 @@ export class RoutedSession<Conn extends object> {
       const settings = host.planner.settingsOf(sql)
       if (settings !== undefined) {
         const alias = this.#home?.alias ?? host.route(statement, SESSION_PRIMARY).alias
-        return this.#runOn(alias, undefined, plan, fn, () => this.#settings.record(settings))
+        return this.#runOn(alias, undefined, SETTINGS_PLAN, fn, () => this.#settings.record(settings))
       }
+    }
+    if (plan.connectionRead === true && this.#anchor === undefined) {
+      const alias = this.#lastAlias ?? this.#home?.alias ?? host.route(statement).alias
+      if (alias === this.#lastAlias || alias === this.#home?.alias) {
+        const topology = this.#seam.topology
+        const set = topology.sets.has(alias) ? alias : topology.replicaToSet.get(alias)
+        this.#seam.emitRoute({ intent: 'read', alias, set, role: topology.sets.has(alias) ? 'primary' : 'replica', reason: 'session' }, sql)
+      }
+      return this.#runOn(alias, undefined, plan, fn)
     }
     const forced: RouteOptions | undefined = this.#anchor !== undefined
       ? SESSION_PRIMARY
@@ -181,8 +201,11 @@ export class RoutedSession<Conn extends object> {
     let result: R
     try {
       if (this.#host.settings !== undefined) await applySettings(conn, this.#settings, this.#host.settings)
+      this.#running = { alias, conn }
       result = this.#host.watch === undefined ? await fn(conn) : await this.#host.watch(alias, conn, () => fn(conn))
+      this.#running = undefined
     } catch (err) {
+      this.#running = undefined
       const dead = isServerFailure(err, true)
       if (kept === undefined) this.#host.giveBack(conn, dead ? err : undefined)
       else if (dead) this.#lose(alias, err)
@@ -192,6 +215,7 @@ export class RoutedSession<Conn extends object> {
       recordSettings()
       markApplied(conn, this.#settings)
     }
+    this.#lastAlias = alias
     this.#after(plan, alias, set)
     if (kept === undefined) {
       if (this.#anchor === alias && !this.#closed) this.#held = { alias, conn }

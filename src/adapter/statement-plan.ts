@@ -22,6 +22,12 @@ export interface StatementPlan {
   readonly transaction?: SqlClassification['transaction']
   /** The statement leaves state in the server session: the connection must not change afterwards. */
   readonly session: boolean
+  /**
+   * The statement only reads per-connection state (`LAST_INSERT_ID()`, `lastval()`,
+   * `pg_backend_pid()`, `@@identity`): it runs on the connection whose state it reads — where the
+   * session's last statement ran, else its home, else the primary — and neither pins nor anchors.
+   */
+  readonly connectionRead?: true
 }
 
 /**
@@ -107,6 +113,7 @@ export class StatementPlanner {
 
 /** How an adapter routes a classified statement (exported for tools such as `pindb explain`). */
 export function planFor(c: SqlClassification): StatementPlan {
+  if (c.session === 'read') return { intent: 'read', force: 'primary', reason: 'session', session: false, connectionRead: true }
   const session = c.session !== undefined
   const base = c.transaction === undefined ? { session } : { session, transaction: c.transaction }
   if (c.transaction === 'begin') return { ...base, intent: 'write', reason: 'transaction' }

@@ -31,6 +31,12 @@ const shadow = new WeakMap<object, { connection?: unknown }>()
 
 type Ctor = new (config?: any) => any
 
+/** Logical clients by the backend PID of their home connection (what `processID` and `pg_backend_pid()` answer). */
+const byHomePid = new Map<number, WeakRef<{ cancelTarget(): { alias: string; pid: number } | undefined }>>()
+
+/** `SELECT pg_cancel_backend($1)` / `pg_terminate_backend(123)`: how Knex, Kysely and DBAs cancel a statement. */
+const CANCEL = /^\s*select\s+pg_(cancel|terminate)_backend\s*\(\s*(\$1|\d+)\s*(?:::\s*int\w*\s*)?\)\s*(?:as\s+\w+\s*)?;?\s*$/i
+
 const guardedConns = new WeakSet<object>()
 /**
  * A borrowed connection's `error` event (its server went away while it was checked out) reaches
@@ -57,6 +63,8 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
     #connecting: PgClientLike | undefined
     #ready: Promise<void> | undefined
     #busy = 0
+    /** The connection and server of the statement running now (for a cancel aimed at this client). */
+    #active: { alias: string; conn: PgClientLike } | undefined
 
     constructor(config: Record<string, unknown> = {}) {
       super(config)
@@ -132,6 +140,7 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
           const conn = await this.#open(alias)
           this.#home = conn
           this.#session.setHome(alias, conn)
+          if (typeof conn.processID === 'number') byHomePid.set(conn.processID, new WeakRef(this))
           self._connecting = false
           self._connected = true
           this.emit('connect')
@@ -194,8 +203,35 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
       }
       const { query, values, callback } = parsed
       const sql = typeof query === 'string' ? query : query.text
+      const cancel = this.#redirectCancel(sql, values ?? (typeof query === 'string' ? undefined : query.values))
+      if (cancel !== undefined) return settle(cancel, callback)
       const config = this.#withTypes(query)
       return settle(this.#run(sql, (conn) => conn.query(config, values) as Promise<PgQueryResult>), callback)
+    }
+
+    /**
+     * A cancel aimed at a logical client's `processID` (its home backend) reaches the backend that
+     * runs that client's statement now — a replica's, when it is a read — instead of an unrelated
+     * session on the primary.
+     */
+    #redirectCancel(sql: string, values: unknown[] | undefined): Promise<PgQueryResult> | undefined {
+      const m = CANCEL.exec(sql)
+      if (m === null) return undefined
+      const pid = Number(m[2] === '$1' ? values?.[0] : m[2])
+      const target = Number.isInteger(pid) ? byHomePid.get(pid)?.deref()?.cancelTarget() : undefined
+      if (target === undefined) return undefined
+      const { core } = this.#binding
+      const seam = core.seam
+      const set = seam.topology.sets.has(target.alias) ? target.alias : seam.topology.replicaToSet.get(target.alias)
+      seam.emitRoute({ intent: 'write', alias: target.alias, set, role: seam.topology.sets.has(target.alias) ? 'primary' : 'replica', reason: 'session' }, sql)
+      return core.poolFor(target.alias).then((pool) => pool.query(`SELECT pg_${m[1]!.toLowerCase()}_backend($1)`, [target.pid]) as Promise<PgQueryResult>)
+    }
+
+    /** @internal Where a cancel aimed at this client's `processID` must go: the backend running its statement now. */
+    cancelTarget(): { alias: string; pid: number } | undefined {
+      const active = this.#active
+      if (active === undefined || active.conn === this.#home || typeof active.conn.processID !== 'number') return undefined
+      return { alias: active.alias, pid: active.conn.processID }
     }
 
     /** Passes the client's own type parsers (`setTypeParser`) to whichever connection runs the query. */
@@ -214,7 +250,14 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
       }
       this.#busy++
       const ready = this.#ready ?? Promise.reject(new PinDbError('PINDB_SESSION', '[pg] call client.connect() before querying.'))
-      return ready.then(() => this.#session.run(sql, fn)).finally(() => {
+      const tracked = (conn: PgClientLike): Promise<R> => {
+        const alias = this.#session.aliasOf(conn)
+        this.#active = alias === undefined ? undefined : { alias, conn }
+        return fn(conn).finally(() => {
+          this.#active = undefined
+        })
+      }
+      return ready.then(() => this.#session.run(sql, tracked)).finally(() => {
         this.#busy--
       })
     }
@@ -255,6 +298,7 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
       this.#session.close()
       const home = this.#home
       this.#home = undefined
+      if (typeof home?.processID === 'number' && byHomePid.get(home.processID)?.deref() === this) byHomePid.delete(home.processID)
       const ended = (home === undefined ? Promise.resolve() : home.end().catch(() => {})).then(() => {
         const first = !self._ended
         self._ended = true

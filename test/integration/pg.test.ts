@@ -10,7 +10,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinDb, UnpinnedWriteError, type PinDb, type PinDbOptions, type ReplicaChooser } from '../../src/index.js'
-import { createPgPool } from '../../src/pg/index.js'
+import { createPgModule, createPgPool } from '../../src/pg/index.js'
 import { readsThroughOutage } from '../support/outage.js'
 import { setPgDelay, testbed, waitForPgReplicas } from '../support/testbed.js'
 
@@ -191,9 +191,15 @@ describe('checked-out clients', () => {
     await pindb.run(async () => {
       const client = await pool.connect()
       try {
+        // A connection-setup setting is re-applied wherever the client's next statement runs…
         await client.query("SET application_name = 'pindb-session'")
+        expect(anchor(client)).toBeUndefined()
+        expect(((await client.query('SELECT current_setting($1) AS v, inet_server_port() AS port', ['application_name'])) as { rows: unknown[] }).rows[0])
+          .toEqual({ v: 'pindb-session', port: R1 })
+        // …any other SET is session state: it anchors the client on the primary.
+        await client.query('SET enable_seqscan = off')
         expect(anchor(client)).toBe('default')
-        expect(((await client.query('SHOW application_name')) as { rows: unknown[] }).rows[0]).toEqual({ application_name: 'pindb-session' })
+        expect(((await client.query('SHOW enable_seqscan')) as { rows: unknown[] }).rows[0]).toEqual({ enable_seqscan: 'off' })
         expect(await port(client)).toBe(PRIMARY)
         expect(pindb.isPinned('default')).toBe(false) // session state is not a write
       } finally {
@@ -271,6 +277,56 @@ describe('checked-out clients', () => {
       await pool.query('INSERT INTO pg_notes (body) VALUES ($1)', ['named'])
       expect((await pool.query(q))!.rows).toEqual([{ port: PRIMARY }])
     })
+  })
+})
+
+describe('the routed pg module (TypeORM driver, Sequelize dialectModule)', () => {
+  it('regression: connect-time SETs anchored every ORM connection on the primary — they are re-applied on the replica instead', async () => {
+    const { pindb } = setup()
+    const mod = createPgModule(pindb, { pg })
+    const client = new mod.Client({ host: 'ignored-pindb-decides', user: 'ignored' })
+    await client.connect()
+    try {
+      await client.query("SET standard_conforming_strings=on;SET client_min_messages TO warning;SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE")
+      const read = await pindb.run(() => client.query("SELECT current_setting('TimeZone') AS tz, current_setting('client_min_messages') AS level, inet_server_port() AS port"))
+      expect(read.rows[0]).toEqual({ tz: '<+02>-02', level: 'warning', port: R1 })
+      expect(anchor(client)).toBeUndefined()
+      // A write then a read in one unit of work: the primary, with the same settings.
+      const fresh = await pindb.run(async () => {
+        await client.query('INSERT INTO pg_notes (body) VALUES ($1)', ['module'])
+        return client.query("SELECT current_setting('TimeZone') AS tz, inet_server_port() AS port")
+      })
+      expect(fresh.rows[0]).toEqual({ tz: '<+02>-02', port: PRIMARY })
+      // Other session state still anchors: SET ROLE changes privileges, it is not a setting.
+      await client.query('SET ROLE postgres')
+      expect(anchor(client)).toBe('default')
+    } finally {
+      await client.end()
+    }
+    expect(mod.Pool).not.toBe(pg.Pool)
+    const routed = new mod.Pool()
+    expect(routed).toBeInstanceOf(pg.Pool)
+    await routed.end()
+  })
+})
+
+describe('backend identity and cancellation', () => {
+  it('regression: a cancel aimed at a client\'s processID reached an unrelated primary session — it now cancels that client\'s replica read', async () => {
+    const { pindb, pool } = setup()
+    const client = await pool.connect()
+    try {
+      const pid = ((await client.query('SELECT pg_backend_pid() AS pid')) as { rows: { pid: number }[] }).rows[0]!.pid
+      expect(pid).toBe((client as unknown as { processID: number }).processID) // both name the home backend
+      const running = pindb.run(() => client.query('SELECT pg_sleep(5), inet_server_port() AS port')).catch((e: unknown) => e)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      // Knex's and Kysely's way: pg_cancel_backend(<processID>) on another connection of the pool.
+      const cancelled = await pool.query('SELECT pg_cancel_backend($1)', [pid])
+      expect(cancelled.rows[0]).toEqual({ pg_cancel_backend: true })
+      expect(((await running) as { code?: string }).code).toBe('57014')
+      expect(await port(client)).toBe(R1) // the client still works, and still reads from its replica
+    } finally {
+      client.release()
+    }
   })
 })
 

@@ -40,7 +40,7 @@ export interface TestbedInfo {
 }
 
 /** Nodes that {@link stopNode} / {@link startNode} accept. */
-export type TestbedNodeName = 'pg-replica-0' | 'pg-replica-1' | 'pg-primary' | 'mariadb-replica'
+export type TestbedNodeName = 'pg-replica-0' | 'pg-replica-1' | 'pg-primary' | 'mariadb-replica' | 'mariadb-primary'
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/testbed.sh', import.meta.url))
 /** Upper bound for one script invocation (a fresh `start` takes a few seconds). */
@@ -212,6 +212,21 @@ async function mariaDbSlaveStatus(): Promise<Record<string, unknown>> {
     const [rows] = await c.query<RowDataPacket[]>('SHOW SLAVE STATUS')
     return (rows[0] ?? {}) as Record<string, unknown>
   })
+}
+
+/** SIGKILLs one node and all its processes (a crash). `startNode` recovers it. */
+export async function killNode(name: TestbedNodeName): Promise<void> {
+  await runScript('kill-node', name)
+}
+
+/** SIGSTOPs one node and all its processes: a hung server (TCP open, no answer). */
+export async function pauseNode(name: TestbedNodeName): Promise<void> {
+  await runScript('pause-node', name)
+}
+
+/** SIGCONTs a paused node. */
+export async function resumeNode(name: TestbedNodeName): Promise<void> {
+  await runScript('resume-node', name)
 }
 
 /** Stops one node (failover tests). Resolves once it is down. */
