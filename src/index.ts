@@ -47,3 +47,8 @@ export {
   type TokenRejectedEvent,
   type TokenRejectedHandler,
 } from './jobs.js'
+export { redact, hideSecrets, redactConnectionString, isSecretKey, REDACTED } from './secrets.js'
+export { validateOptions, validateField, type Schema, type FieldSpec } from './config/validate.js'
+export { ROUTED_POOL_OPTIONS_SCHEMA, MONITOR_OPTIONS_SCHEMA } from './config/schemas.js'
+export { UNSCOPED_WRITE_CHANNEL, type UnscopedWrites, type UnscopedWriteEvent } from './unscoped-write.js'
+export type { LivenessOptions } from './adapter/liveness.js'

@@ -3,11 +3,15 @@
  *
  * @module
  */
+import { PINDB_OPTIONS_SCHEMA } from './config/schemas.js'
+import { describeValue } from './config/describe.js'
+import { validateOptions } from './config/validate.js'
 import { PinDbConfigError } from './errors.js'
 import type { ReplicaChoice } from './replica-choice.js'
 import type { BackoffOptions } from './server-state.js'
 import type { ReplicaOverrides } from './topology.js'
 import type { RouteEvent } from './route-event.js'
+import type { UnscopedWrites } from './unscoped-write.js'
 
 /** What routing is told about a query, passed to the delegates. Any extra keys are passed through. */
 export interface RouteHints {
@@ -78,6 +82,13 @@ export interface PinDbOptions<C extends object = Record<string, unknown>> {
   noReplica?: 'primary' | 'throw'
   /** Back-off for a replica that refused a connection or died mid-query. */
   backoff?: BackoffOptions
+  /**
+   * A write routed outside any unit of work (no `pindb.run`, middleware or job wrapper around it)
+   * leaves no pin, so the next request may read stale data. `'warn'` (default): one process
+   * warning `PINDB_UNSCOPED_WRITE`, and a `pindb:unscoped-write` diagnostics-channel event every
+   * time. `'throw'`: throw a `PinDbError` (`PINDB_UNSCOPED_WRITE`). `'ignore'`: neither.
+   */
+  unscopedWrites?: UnscopedWrites
   /** Called for every routing decision. Prefer `node:diagnostics_channel` channel `pindb:route` for tracing. */
   onRoute?: (event: RouteEvent) => void
   /** Epoch-ms clock, injectable for tests. Default `Date.now`. */
@@ -85,11 +96,6 @@ export interface PinDbOptions<C extends object = Record<string, unknown>> {
   /** Uniform random source in [0, 1), injectable for tests. Default `Math.random`. */
   random?: () => number
 }
-
-const KNOWN_OPTIONS = new Set([
-  'primaries', 'replicas', 'unmanaged', 'unmanagedDefault', 'mode', 'delegates', 'enabled', 'pinSeconds',
-  'replicaChoice', 'causal', 'maxLag', 'noReplica', 'backoff', 'onRoute', 'clock', 'random',
-])
 
 /** @internal Options after validation and defaults. */
 export interface NormalizedOptions {
@@ -103,84 +109,42 @@ export interface NormalizedOptions {
   readonly maxLagMs: number | undefined
   readonly maxLagBytes: number | undefined
   readonly noReplica: 'primary' | 'throw'
+  readonly unscopedWrites: UnscopedWrites
   readonly backoff: Required<BackoffOptions>
   readonly onRoute: ((event: RouteEvent) => void) | undefined
   readonly clock: () => number
   readonly random: () => number
 }
 
-function positive(option: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new PinDbConfigError(option, `must be a finite number ${allowZero ? '≥ 0' : '> 0'}; got ${String(value)}.`)
-  }
-  return value
-}
-
-function fn<T>(option: string, value: unknown, fallback: T): T {
-  if (value === undefined) return fallback
-  if (typeof value !== 'function') throw new PinDbConfigError(option, `must be a function; got ${typeof value}.`)
-  return value as T
-}
-
-/** @internal */
+/**
+ * @internal Validates every option (nested ones included) against {@link PINDB_OPTIONS_SCHEMA},
+ * then applies the defaults. The user's object is not changed.
+ * @throws {@link PinDbConfigError} naming the option path, the expected type and the fix.
+ */
 export function normalizeOptions(options: PinDbOptions<object>): NormalizedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new PinDbConfigError('options', 'createPinDb needs an options object with `primaries` and `replicas`.')
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new PinDbConfigError('options', `createPinDb needs an options object with \`primaries\` and \`replicas\`; got ${describeValue(options)}.`)
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new PinDbConfigError(key, `is not a pindb option. Known options: ${[...KNOWN_OPTIONS].join(', ')}.`)
-    }
-  }
-  const mode = options.mode ?? 'greedy'
-  if (mode !== 'strict' && mode !== 'greedy') throw new PinDbConfigError('mode', `must be 'strict' or 'greedy'; got ${JSON.stringify(mode)}.`)
-  const delegates = options.delegates ?? []
-  if (!Array.isArray(delegates)) throw new PinDbConfigError('delegates', 'must be an array of { dbForRead?, dbForWrite? } objects.')
-  delegates.forEach((d: unknown, i) => {
-    const ok = typeof d === 'object' && d !== null &&
-      ['dbForRead', 'dbForWrite'].every((m) => (d as Record<string, unknown>)[m] === undefined || typeof (d as Record<string, unknown>)[m] === 'function')
-    if (!ok) throw new PinDbConfigError(`delegates[${i}]`, 'must be an object whose optional dbForRead / dbForWrite are functions.')
-  })
+  validateOptions(PINDB_OPTIONS_SCHEMA, options, { where: 'createPinDb' })
   const enabledOpt = options.enabled ?? true
-  if (typeof enabledOpt !== 'boolean' && typeof enabledOpt !== 'function') {
-    throw new PinDbConfigError('enabled', 'must be a boolean or a function returning one.')
-  }
-  const enabled = typeof enabledOpt === 'function' ? () => Boolean(enabledOpt()) : () => enabledOpt
-  const pinSeconds = positive('pinSeconds', options.pinSeconds, 15)
-  const maxLag = options.maxLag
-  if (maxLag !== undefined && (typeof maxLag !== 'object' || maxLag === null)) {
-    throw new PinDbConfigError('maxLag', 'must be an object like { ms: 1000 } or { ms: 1000, bytes: 16_000_000 }.')
-  }
-  if (options.causal !== undefined && typeof options.causal !== 'boolean' && (typeof options.causal !== 'object' || options.causal === null)) {
-    throw new PinDbConfigError('causal', 'must be true, false, or { waitMs: number }.')
-  }
-  if (options.unmanagedDefault !== undefined && typeof options.unmanagedDefault !== 'boolean') {
-    throw new PinDbConfigError('unmanagedDefault', 'must be a boolean.')
-  }
-  if (options.backoff !== undefined && (typeof options.backoff !== 'object' || options.backoff === null)) {
-    throw new PinDbConfigError('backoff', 'must be an object like { baseMs: 1000, maxMs: 30000 }.')
-  }
-  const noReplica = options.noReplica ?? 'primary'
-  if (noReplica !== 'primary' && noReplica !== 'throw') throw new PinDbConfigError('noReplica', "must be 'primary' or 'throw'.")
+  const causal = options.causal ?? false
   const backoff = options.backoff ?? {}
+  const pinSeconds = options.pinSeconds ?? 15
   return Object.freeze({
-    mode,
-    delegates: Object.freeze([...delegates]),
-    enabled,
+    mode: options.mode ?? 'greedy',
+    delegates: Object.freeze([...(options.delegates ?? [])]),
+    enabled: typeof enabledOpt === 'function' ? () => Boolean(enabledOpt()) : () => enabledOpt,
     pinSeconds,
     pinMs: pinSeconds * 1000,
-    causal: options.causal === true || (typeof options.causal === 'object' && options.causal !== null),
-    causalWaitMs: typeof options.causal === 'object' && options.causal !== null ? positive('causal.waitMs', options.causal.waitMs, 0, true) : 0,
-    maxLagMs: maxLag?.ms === undefined ? undefined : positive('maxLag.ms', maxLag.ms, 0, true),
-    maxLagBytes: maxLag?.bytes === undefined ? undefined : positive('maxLag.bytes', maxLag.bytes, 0, true),
-    noReplica,
-    backoff: {
-      baseMs: positive('backoff.baseMs', backoff.baseMs, 1000),
-      maxMs: positive('backoff.maxMs', backoff.maxMs, 30_000),
-    },
-    onRoute: fn('onRoute', options.onRoute, undefined),
-    clock: fn('clock', options.clock, Date.now),
-    random: fn('random', options.random, Math.random),
+    causal: causal !== false,
+    causalWaitMs: typeof causal === 'object' ? causal.waitMs ?? 0 : 0,
+    maxLagMs: options.maxLag?.ms,
+    maxLagBytes: options.maxLag?.bytes,
+    noReplica: options.noReplica ?? 'primary',
+    unscopedWrites: options.unscopedWrites ?? 'warn',
+    backoff: { baseMs: backoff.baseMs ?? 1000, maxMs: backoff.maxMs ?? 30_000 },
+    onRoute: options.onRoute,
+    clock: options.clock ?? Date.now,
+    random: options.random ?? Math.random,
   })
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { PinDbConfigError } from './errors.js'
+import { hideSecrets } from './secrets.js'
 
 /** Per-set list of replica overrides: replica `i` is the primary's config shallow-merged with `overrides[i]`. */
 export type ReplicaOverrides<C extends object> = Readonly<Record<string, readonly Partial<C>[]>>
@@ -102,9 +103,26 @@ export function populateReplicas<C extends object>(
 /** The role of an alias in a {@link Topology}. */
 export type AliasRole = 'primary' | 'replica' | 'unmanaged'
 
+/**
+ * A copy of `configs` merged left to right with every own property — non-enumerable ones and
+ * accessors included (a spread would drop a non-enumerable `password`) — whose `util.inspect` and
+ * `JSON.stringify` redact secrets ({@link hideSecrets}).
+ */
+function protectedCopy(...configs: readonly object[]): object {
+  const descriptors: PropertyDescriptorMap = {}
+  for (const config of configs) Object.assign(descriptors, Object.getOwnPropertyDescriptors(config))
+  for (const key of ['toJSON', Symbol.for('nodejs.util.inspect.custom'), Symbol.for('pindb:secrets-hidden')]) delete descriptors[key as string]
+  return hideSecrets(Object.create(Object.getPrototypeOf(configs[0] ?? {}) as object | null, descriptors) as object)
+}
+
 /** The validated shape of a deployment: DB sets, their replicas, and unmanaged aliases. */
 export interface Topology<C extends object = object> {
-  /** Every alias's connection config: primaries, replicas and unmanaged databases. */
+  /**
+   * Every alias's connection config: primaries, replicas and unmanaged databases. Each is pindb's
+   * own copy (a replica's is its primary's config with its override applied); `console.log`,
+   * `util.inspect` and `JSON.stringify` show secrets (passwords, SSL keys, a connection string's
+   * password) as `'[redacted]'`, while reading a property gives the real value.
+   */
   readonly databases: Readonly<Record<string, C>>
   /** DB set (primary alias) → its replica aliases, in index order. */
   readonly sets: ReadonlyMap<string, readonly string[]>
@@ -125,6 +143,12 @@ export function buildTopology<C extends object>(
     throw new PinDbConfigError('unmanaged', 'must be an object mapping alias to connection config.')
   }
   const populated = populateReplicas(primaries, replicas, options)
+  for (const [set, config] of Object.entries(primaries)) {
+    populated[set] = protectedCopy(config) as C
+    ;(replicas[set] ?? []).forEach((override, i) => {
+      populated[replicaAlias(set, i)] = protectedCopy(config, override) as C
+    })
+  }
   const sets = new Map<string, string[]>()
   const replicaToSet = new Map<string, string>()
   for (const set of Object.keys(primaries)) {
@@ -137,7 +161,7 @@ export function buildTopology<C extends object>(
       throw new PinDbConfigError(`unmanaged.${alias}`, `"${alias}" is already a ${sets.has(alias) ? 'primary' : 'replica'} alias. Give the unmanaged database another name.`)
     }
     if (!isPlainObject(config)) throw new PinDbConfigError(`unmanaged.${alias}`, 'must be a connection config object.')
-    populated[alias] = config
+    populated[alias] = protectedCopy(config) as C
   }
   return Object.freeze({
     databases: Object.freeze(populated),

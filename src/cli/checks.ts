@@ -20,6 +20,12 @@ export interface Probed<F> {
   sameAs: string[]
 }
 
+/** Settings of the checks. */
+export interface CheckOptions {
+  /** How long to watch a replica that is behind to measure its lag (ms). */
+  lagLimitMs: number
+}
+
 /** A driver's checks. */
 export interface DriverChecks<F> {
   /** Phase 1: everything about one server that needs no other server. */
@@ -33,7 +39,7 @@ export interface DriverChecks<F> {
   /** Problems of an alias configured as a primary. */
   checkPrimary(primary: Probed<F>): void
   /** Problems, lag and `follows` of an alias configured as a replica of `primary`. */
-  checkReplica(replica: Probed<F>, primary: Probed<F>, all: readonly Probed<F>[], set: ReadonlyMap<string, string>): Promise<void>
+  checkReplica(replica: Probed<F>, primary: Probed<F>, all: readonly Probed<F>[], set: ReadonlyMap<string, string>, options: CheckOptions): Promise<void>
 }
 
 /** Every endpoint an alias is known by: its config's, and what its server reports. */

@@ -36,13 +36,19 @@ export const DOCTOR_HELP = `Usage: pindb doctor [options]
 Connects to every alias of a pindb configuration (primaries, replicas, unmanaged databases) and checks:
   - reachable, within --timeout;
   - role: PostgreSQL pg_is_in_recovery(); MariaDB/MySQL @@read_only and SHOW REPLICA/SLAVE STATUS;
-  - lag of each replica: PostgreSQL WAL bytes behind the primary and replay delay;
-    MariaDB Seconds_Behind_Master and GTID positions;
+  - lag of each replica: its replay position (PostgreSQL LSN, MariaDB GTID) against the primary's.
+    Caught up = 0, however long ago the last write was. Behind = the time it takes to replay the
+    primary's position of that moment, watched for up to --lag-watch-ms. MySQL without GTID:
+    Seconds_Behind_Master. PostgreSQL also reports the WAL bytes behind;
+  - that a misrouted write would be refused: a PostgreSQL hot standby refuses every write; on
+    MariaDB/MySQL the configured user must not bypass read_only (SUPER, READ_ONLY ADMIN,
+    CONNECTION_ADMIN, ALL PRIVILEGES on *.*), and read_only must be on;
   - that each replica follows ITS primary: PostgreSQL same system_identifier, in recovery, WAL receiver
     streaming from the primary; MariaDB Master_Host/Master_Port and Master_Server_Id of the primary,
     distinct server ids, consistent GTID positions.
 Problems: a primary that is in recovery or read-only, a replica that is not a replica or follows another
-server, stopped replication, an unreachable alias, lag above --max-lag-ms.
+server, stopped replication, an unreachable alias, lag above --max-lag-ms, a replica that accepts
+the configured user's writes (read_only off, or a privilege that bypasses it).
 
 Options:
   --config <module>    Config module, resolved from the current directory.
@@ -54,6 +60,8 @@ Options:
   --timeout <ms>       Connect and query timeout per server. Default 5000.
   --max-lag-ms <ms>    A replica lagging more is a problem. Default 30000.
   --max-lag-bytes <n>  PostgreSQL: a replica more WAL bytes behind is a problem. Default: no limit.
+  --lag-watch-ms <ms>  How long to watch a replica that is behind to measure its lag.
+                       Default: --max-lag-ms (at most 60000) + 250.
   --json               Print the report as JSON on stdout.
   -h, --help           This help.
 

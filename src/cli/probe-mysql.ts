@@ -1,14 +1,20 @@
 /**
  * The doctor's MariaDB/MySQL checks: role from `@@read_only` and `SHOW REPLICA STATUS` (or
  * `SHOW SLAVE STATUS`), upstream from `Master_Host`/`Master_Port`/`Master_Server_Id`, lag from
- * `Seconds_Behind_Master` and MariaDB GTID positions.
+ * MariaDB GTID positions (see `lag.ts`; the SQL is shared with the adapter in
+ * `src/sql-positions/mysql.ts`), `Seconds_Behind_Master` only without GTIDs (MySQL), and whether
+ * the configured user can write to a replica despite `read_only` (SUPER on MySQL and older
+ * MariaDB, READ_ONLY ADMIN, CONNECTION_ADMIN, ALL PRIVILEGES): tested with
+ * `START TRANSACTION READ WRITE`, which `read_only` refuses exactly to the users it restrains.
  *
  * @internal
  * @module
  */
-import { applySender, judgeSender, maybe, num, sameServerNote, text, type DriverChecks, type Probed } from './checks.js'
+import { MYSQL_PRIMARY_POSITION_SQL, MYSQL_REPLICA_POSITION_SQL, mysqlPositionOf, mysqlReached, mysqlTransactionsBehind } from '../sql-positions/mysql.js'
+import { applySender, judgeSender, maybe, num, sameServerNote, text, type CheckOptions, type DriverChecks, type Probed } from './checks.js'
+import { measureLag } from './lag.js'
 import type { Endpoint } from './net.js'
-import type { Session } from './types.js'
+import { errorText, type Session } from './types.js'
 
 /** One row of `SHOW REPLICA STATUS`, MariaDB or MySQL column names. */
 export interface ReplicaThread {
@@ -35,6 +41,26 @@ export interface MyFacts {
   gtidExecuted: string | null
   /** Replication threads; undefined when the status could not be read (privileges). */
   threads: ReplicaThread[] | undefined
+  /** The account the doctor connected as (`CURRENT_USER()`), i.e. the app's user from the config. */
+  user: string | null
+  /** MySQL `@@super_read_only` (null on MariaDB, which has none). */
+  superReadOnly: boolean | null
+  /** `SHOW GRANTS` lines (undefined when unreadable). */
+  grants: string[] | undefined
+}
+
+/** Global privileges that let a user write despite `read_only` (MariaDB ≥ 10.11 no longer counts SUPER; MySQL and older MariaDB do). */
+const BYPASS = /\b(SUPER|READ[_ ]ONLY ADMIN|CONNECTION_ADMIN|ALL PRIVILEGES)\b/gi
+
+/** The read_only-bypassing privileges granted on `*.*` in `SHOW GRANTS` lines. */
+export function bypassPrivileges(grants: readonly string[]): string[] {
+  const found = new Set<string>()
+  for (const line of grants) {
+    const m = /^GRANT\s+(.*?)\s+ON\s+\*\.\*\s+TO\b/i.exec(line)
+    if (m === null) continue
+    for (const p of m[1]!.matchAll(BYPASS)) found.add(p[1]!.toUpperCase().replace('READ_ONLY', 'READ ONLY'))
+  }
+  return [...found]
 }
 
 function pick(row: Record<string, unknown>, ...names: string[]): unknown {
@@ -60,7 +86,13 @@ async function probe(s: Session): Promise<MyFacts> {
   const maria = (await maybe(() => s.query('SELECT @@gtid_binlog_pos AS binlog_pos, @@gtid_slave_pos AS slave_pos')))?.[0]
   const mysql = maria === undefined ? (await maybe(() => s.query('SELECT @@global.gtid_executed AS executed')))?.[0] : undefined
   const rows = (await maybe(() => s.query('SHOW REPLICA STATUS'))) ?? (await maybe(() => s.query('SHOW SLAVE STATUS')))
+  const user = (await maybe(() => s.query('SELECT CURRENT_USER() AS u')))?.[0]?.['u']
+  const superRo = mysql === undefined ? undefined : (await maybe(() => s.query('SELECT @@super_read_only AS s')))?.[0]
+  const grants = (await maybe(() => s.query('SHOW GRANTS')))?.map((row) => text(Object.values(row)[0]) ?? '')
   return {
+    user: text(user),
+    superReadOnly: superRo === undefined ? null : num(superRo['s']) === 1,
+    grants,
     serverId: num(id['server_id']),
     readOnly: num(id['read_only']) === 1,
     version: text(id['version']) ?? '?',
@@ -87,18 +119,21 @@ async function checkGtid(replica: Probed<MyFacts>, primary: Probed<MyFacts>): Pr
   const r = replica.facts
   const rep = replica.report
   if (r === undefined || r.slavePos === null || primary.facts === undefined) return
-  // Read the primary's position after the replica's (phase 1), so the replica can never be legitimately ahead.
-  const row = await maybe(async () => (await primary.session!.query('SELECT @@gtid_binlog_pos AS pos'))[0])
-  const primaryPos = text(row?.['pos']) ?? primary.facts.binlogPos
-  if (rep.lag !== undefined) {
-    rep.lag.position = r.slavePos
-    rep.lag.primaryPosition = primaryPos
+  // Positions from the lag measure when there is one; else read the primary's now (after the replica's, phase 1).
+  let slavePos = rep.lag?.position ?? r.slavePos
+  let primaryPos = rep.lag?.primaryPosition ?? null
+  if (primaryPos === null || primaryPos === undefined) {
+    slavePos = r.slavePos
+    const row = await maybe(async () => (await primary.session!.query(MYSQL_PRIMARY_POSITION_SQL))[0])
+    primaryPos = text(row?.['pos']) ?? primary.facts.binlogPos
   }
-  const mine = gtidDomains(r.slavePos)
+  if (rep.lag !== undefined) {
+    rep.lag.position = slavePos
+    rep.lag.primaryPosition = primaryPos
+    rep.lag.transactions = mysqlTransactionsBehind(slavePos, primaryPos ?? '') ?? null
+  }
+  const mine = gtidDomains(slavePos)
   const theirs = gtidDomains(primaryPos)
-  let behind = 0n
-  for (const [domain, p] of theirs) behind += p.seq - (mine.get(domain)?.seq ?? 0n) > 0n ? p.seq - (mine.get(domain)?.seq ?? 0n) : 0n
-  if (rep.lag !== undefined) rep.lag.transactions = Number(behind)
   for (const [domain, g] of mine) {
     const p = theirs.get(domain)
     if (p === undefined) {
@@ -114,10 +149,78 @@ async function checkGtid(replica: Probed<MyFacts>, primary: Probed<MyFacts>): Pr
   }
 }
 
-async function checkReplica(replica: Probed<MyFacts>, primary: Probed<MyFacts>, all: readonly Probed<MyFacts>[], set: ReadonlyMap<string, string>): Promise<void> {
+/** Lag from GTID positions when both sides have them; else `Seconds_Behind_Master` (MySQL, GTID off). */
+async function checkLag(replica: Probed<MyFacts>, primary: Probed<MyFacts>, thread: ReplicaThread, options: CheckOptions): Promise<void> {
+  const r = replica.facts!
+  const rs = replica.session
+  const ps = primary.session
+  const running = thread.io === 'Yes' && thread.sql === 'Yes'
+  if (r.slavePos !== null && rs !== undefined && ps !== undefined && primary.facts?.binlogPos !== null && primary.facts !== undefined) {
+    const m = await maybe(() => measureLag({
+      replicaPosition: async () => mysqlPositionOf(await rs.query(MYSQL_REPLICA_POSITION_SQL)),
+      primaryPosition: async () => mysqlPositionOf(await ps.query(MYSQL_PRIMARY_POSITION_SQL)),
+      reached: mysqlReached,
+    }, running ? options.lagLimitMs : 0))
+    if (m !== undefined) {
+      // Stopped replication never catches up: then the lag is 0 (caught up) or unknown.
+      replica.report.lag = {
+        ms: !running && m.atLeast ? null : m.ms, atLeast: m.atLeast, basis: m.basis, position: m.replicaPosition, primaryPosition: m.primaryPosition,
+      }
+      return
+    }
+  }
+  replica.report.lag = {
+    ms: thread.secondsBehind === null ? null : thread.secondsBehind * 1000,
+    basis: 'Seconds_Behind_Master (no GTID positions to compare; it reads 0 while the IO thread is behind)',
+  }
+}
+
+/**
+ * Whether the configured user could write to this replica: `read_only` off, or a privilege that
+ * bypasses it. Tested with `START TRANSACTION READ WRITE` (then rolled back; nothing is written),
+ * which `read_only` refuses to exactly the users it restrains; SHOW GRANTS names the privilege.
+ */
+async function checkWrites(replica: Probed<MyFacts>): Promise<void> {
+  const r = replica.facts!
+  const rep = replica.report
+  const who = r.user === null ? 'the configured user' : `the configured user ${r.user}`
+  if (!r.readOnly) {
+    rep.writes = 'ALLOWED: @@read_only = 0'
+    rep.problems.push(`accepts writes: @@read_only = 0, so a write misrouted to this replica would succeed on it and diverge from its primary. Set read_only = ON on the replica (in its config file, so that it survives a restart)`)
+    return
+  }
+  const session = replica.session!
+  let bypass: boolean | undefined
+  let why = ''
+  try {
+    await session.query('START TRANSACTION READ WRITE')
+    bypass = true
+  } catch (err) {
+    bypass = /read.only|1290|1792/i.test(errorText(err)) ? false : undefined
+    why = errorText(err)
+  } finally {
+    await maybe(() => session.query('ROLLBACK'))
+  }
+  const privileges = bypassPrivileges(r.grants ?? [])
+  if (bypass === true) {
+    const granted = privileges.length > 0 ? `it has ${privileges.join(', ')} on *.*` : 'it has a privilege that bypasses read_only (through a role, or one SHOW GRANTS does not list)'
+    rep.writes = `ALLOWED for ${who}: ${granted}`
+    rep.problems.push(`accepts writes from ${who} despite @@read_only = 1: ${granted}, which bypasses read_only, so a write misrouted to this replica would succeed on it and diverge from its primary. ` +
+      'Connect to replicas as a user without SUPER, READ ONLY ADMIN, CONNECTION_ADMIN or ALL PRIVILEGES on *.*' + (r.superReadOnly === false ? ', or set super_read_only = ON' : ''))
+  } else if (bypass === false) {
+    rep.writes = `refused: @@read_only = 1${r.superReadOnly === true ? ' and @@super_read_only = 1' : ''}, and ${who} cannot bypass it`
+  } else {
+    rep.warnings.push(`could not tell whether ${who} can write despite read_only (START TRANSACTION READ WRITE failed: ${why})`)
+  }
+}
+
+async function checkReplica(
+  replica: Probed<MyFacts>, primary: Probed<MyFacts>, all: readonly Probed<MyFacts>[], set: ReadonlyMap<string, string>, options: CheckOptions,
+): Promise<void> {
   const r = replica.facts
   const rep = replica.report
   if (r === undefined) return
+  await checkWrites(replica)
   if (r.threads === undefined) {
     rep.follows = null
     rep.followsDetail = 'replica status unreadable'
@@ -135,8 +238,7 @@ async function checkReplica(replica: Probed<MyFacts>, primary: Probed<MyFacts>, 
   if (thread.io !== 'Yes' || thread.sql !== 'Yes') {
     rep.problems.push(`replication is stopped (IO thread: ${thread.io}, SQL thread: ${thread.sql})${thread.error === null ? '' : `: ${thread.error}`}`)
   }
-  if (!r.readOnly) rep.warnings.push('is writable (@@read_only = 0): a write sent to it would diverge from its primary')
-  rep.lag = { ms: thread.secondsBehind === null ? null : thread.secondsBehind * 1000 }
+  await checkLag(replica, primary, thread, options)
   if (p === undefined) {
     rep.follows = null
     rep.followsDetail = `primary "${primary.alias}" unreachable`

@@ -1,14 +1,19 @@
 /**
  * The doctor's PostgreSQL checks: role from `pg_is_in_recovery()`, cluster identity from
  * `pg_control_system()`, upstream from `pg_stat_wal_receiver`, standbys from `pg_stat_replication`,
- * lag as WAL bytes (`pg_wal_lsn_diff`) and replay delay.
+ * lag as WAL bytes and as the time the standby takes to replay the primary's current position
+ * (see `lag.ts`; the position SQL is shared with the adapters in `src/sql-positions/postgres.ts`).
+ * A hot standby refuses every write, whatever the user's privileges: the doctor says so.
  *
  * @internal
  * @module
  */
-import { applySender, judgeSender, maybe, num, sameServerNote, text, type DriverChecks, type Probed } from './checks.js'
+import { PG_PRIMARY_POSITION_SQL, PG_REPLICA_POSITION_SQL, PG_REPLICA_STATE_SQL, pgBytesBetween, pgPositionOf } from '../sql-positions/postgres.js'
+import { positionReached } from '../position.js'
+import { applySender, judgeSender, maybe, num, sameServerNote, text, type CheckOptions, type DriverChecks, type Probed } from './checks.js'
+import { measureLag as measureCatchUp } from './lag.js'
 import type { Endpoint } from './net.js'
-import type { Session } from './types.js'
+import type { LagReport, Session } from './types.js'
 
 /** What one PostgreSQL server says about itself. */
 export interface PgFacts {
@@ -19,10 +24,11 @@ export interface PgFacts {
   addr: string | null
   port: number | null
   started: string | null
-  /** Standby only: receive and replay LSNs, and the replay delay (0 when it has replayed all it received). */
+  /** Standby only: receive and replay LSNs. */
   receiveLsn: string | null
   replayLsn: string | null
-  replayDelayMs: number | null
+  /** Standby only: time since the last replayed transaction committed — NOT the lag (it grows on an idle primary). */
+  replayAgeMs: number | null
   /** Standby only: its WAL receiver (null when none runs). */
   receiver: { status: string; host: string | null; port: number | null; appName: string | null } | null
   /** Primary only: its WAL senders' application names and states (undefined when unreadable). */
@@ -31,11 +37,6 @@ export interface PgFacts {
 
 const IDENTITY = `SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version') AS version,
   host(inet_server_addr()) AS addr, inet_server_port() AS port, pg_postmaster_start_time()::text AS started`
-
-const REPLAY = `SELECT pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn,
-  CASE WHEN pg_last_wal_receive_lsn() IS NULL THEN NULL
-       WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-       ELSE GREATEST(0, EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000) END::float8 AS delay_ms`
 
 function appNameOf(conninfo: string | null): string | null {
   if (conninfo === null) return null
@@ -56,15 +57,15 @@ async function probe(s: Session): Promise<PgFacts> {
     started: text(id['started']),
     receiveLsn: null,
     replayLsn: null,
-    replayDelayMs: null,
+    replayAgeMs: null,
     receiver: null,
     senders: undefined,
   }
   if (inRecovery) {
-    const replay = (await s.query(REPLAY))[0] ?? {}
+    const replay = (await s.query(PG_REPLICA_STATE_SQL))[0] ?? {}
     facts.receiveLsn = text(replay['receive_lsn'])
     facts.replayLsn = text(replay['replay_lsn'])
-    facts.replayDelayMs = num(replay['delay_ms'])
+    facts.replayAgeMs = num(replay['replay_age_ms'])
     const rx = (await maybe(() => s.query('SELECT status, sender_host, sender_port, conninfo FROM pg_stat_wal_receiver')))?.[0]
     if (rx !== undefined) {
       facts.receiver = { status: text(rx['status']) ?? '?', host: text(rx['sender_host']), port: num(rx['sender_port']), appName: appNameOf(text(rx['conninfo'])) }
@@ -75,23 +76,32 @@ async function probe(s: Session): Promise<PgFacts> {
   return facts
 }
 
-async function measureLag(replica: Probed<PgFacts>, primary: Probed<PgFacts>): Promise<void> {
+async function measureLag(replica: Probed<PgFacts>, primary: Probed<PgFacts>, options: CheckOptions): Promise<void> {
   const r = replica.facts
-  if (r === undefined) return
-  const lag = { ms: r.replayDelayMs, bytes: null as number | null, position: r.replayLsn, primaryPosition: null as string | null }
+  if (r === undefined || replica.session === undefined) return
+  const lag: LagReport = { ms: null, bytes: null, position: r.replayLsn, primaryPosition: null }
   replica.report.lag = lag
   const p = primary.facts
   if (p === undefined || primary.session === undefined || p.inRecovery || r.replayLsn === null) return
-  // The replica's replay LSN was read in phase 1, so the primary's LSN read now is never older.
-  const row = await maybe(async () => (await primary.session!.query(
-    'SELECT pg_current_wal_lsn()::text AS lsn, pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 AS bytes', [r.replayLsn]))[0])
-  if (row === undefined) return
-  lag.primaryPosition = text(row['lsn'])
-  const bytes = num(row['bytes'])
-  lag.bytes = bytes === null ? null : Math.max(0, bytes)
+  const rs = replica.session
+  const ps = primary.session
+  const m = await maybe(() => measureCatchUp({
+    replicaPosition: async () => pgPositionOf(await rs.query(PG_REPLICA_POSITION_SQL)),
+    primaryPosition: async () => pgPositionOf(await ps.query(PG_PRIMARY_POSITION_SQL)),
+    reached: positionReached,
+  }, options.lagLimitMs))
+  if (m === undefined) return
+  lag.ms = m.ms
+  lag.atLeast = m.atLeast
+  lag.basis = m.basis
+  lag.position = m.replicaPosition
+  lag.primaryPosition = m.primaryPosition
+  lag.bytes = pgBytesBetween(m.replicaPosition, m.primaryPosition) ?? null
 }
 
-async function checkReplica(replica: Probed<PgFacts>, primary: Probed<PgFacts>, all: readonly Probed<PgFacts>[], set: ReadonlyMap<string, string>): Promise<void> {
+async function checkReplica(
+  replica: Probed<PgFacts>, primary: Probed<PgFacts>, all: readonly Probed<PgFacts>[], set: ReadonlyMap<string, string>, options: CheckOptions,
+): Promise<void> {
   const r = replica.facts
   const rep = replica.report
   if (r === undefined) return
@@ -101,11 +111,15 @@ async function checkReplica(replica: Probed<PgFacts>, primary: Probed<PgFacts>, 
     rep.problems.push(`is not a replica: pg_is_in_recovery() is false, it accepts writes${sameServerNote(replica, primary.alias) || sameServerNote(replica)}`)
     return
   }
-  await measureLag(replica, primary)
+  rep.writes = 'refused: a hot standby rejects every write, whatever the user\'s privileges'
   const receiver = r.receiver
-  if (receiver === null || receiver.status !== 'streaming') {
+  const streaming = receiver !== null && receiver.status === 'streaming'
+  if (!streaming) {
     rep.problems.push(`replication is not running: ${receiver === null ? 'no WAL receiver (pg_stat_wal_receiver is empty)' : `WAL receiver ${receiver.status}`}`)
   }
+  // Not streaming: it will not catch up, so do not watch it (its lag is 0 if caught up, else unknown).
+  await measureLag(replica, primary, streaming ? options : { ...options, lagLimitMs: 0 })
+  if (!streaming && rep.lag?.atLeast === true) rep.lag.ms = null
   const p = primary.facts
   if (p === undefined) {
     rep.follows = null

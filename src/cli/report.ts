@@ -30,7 +30,7 @@ export function formatBytes(bytes: number): string {
 
 function lagText(lag: LagReport | undefined): string {
   if (lag === undefined) return '-'
-  const parts = [lag.ms === null ? '? ms' : formatMs(lag.ms)]
+  const parts = [lag.ms === null ? '? ms' : `${lag.atLeast === true ? '> ' : ''}${formatMs(lag.ms)}`]
   if (lag.bytes !== undefined) parts.push(lag.bytes === null ? '? B' : formatBytes(lag.bytes))
   if (lag.transactions !== undefined) parts.push(lag.transactions === null ? '? trx' : `${lag.transactions} trx`)
   return parts.join(', ')
@@ -58,7 +58,10 @@ export function formatDoctor(report: DoctorReport): string {
   const out = [`pindb doctor: ${report.config} (${report.driver})`, '', line(head), ...rows.map(line), '']
   const detail = report.aliases.filter((a) => a.followsDetail !== undefined || a.version !== undefined)
   if (detail.length > 0) {
-    for (const a of detail) out.push(`  ${a.alias}: ${[a.version, a.followsDetail].filter((x) => x !== undefined).join('; ')}`)
+    for (const a of detail) {
+      const writes = a.writes === undefined ? undefined : `writes ${a.writes}`
+      out.push(`  ${a.alias}: ${[a.version, a.followsDetail, writes, a.lag?.basis].filter((x) => x !== undefined).join('; ')}`)
+    }
     out.push('')
   }
   if (report.problems.length > 0) out.push('Problems:', ...report.problems.map((p) => `  - ${p}`), '')

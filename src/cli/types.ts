@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import { redactConnectionString } from '../secrets.js'
 
 /** Exit codes of the `pindb` command. */
 export const EXIT = {
@@ -60,6 +61,10 @@ export interface LagReport {
   bytes?: number | null
   /** MariaDB: transactions behind the primary, summed over GTID domains. */
   transactions?: number | null
+  /** True when the replica had not caught up when the doctor stopped watching it: the lag is at least `ms`. */
+  atLeast?: boolean
+  /** How `ms` was measured. */
+  basis?: string
   /** The replica's replay position (PostgreSQL LSN, MariaDB `gtid_slave_pos`). */
   position?: string | null
   /** The primary's position it was compared with. */
@@ -82,6 +87,8 @@ export interface AliasReport {
   version?: string
   /** Replicas only. */
   lag?: LagReport
+  /** Replicas only: whether a write misrouted to it would be refused, and why. */
+  writes?: string
   /** Replicas only: whether it replicates from its own primary (`null`: could not tell). */
   follows?: boolean | null
   /** Replicas only: what `follows` is based on. */
@@ -110,9 +117,13 @@ export interface DoctorReport {
   verdict: string
 }
 
-/** Formats an unknown thrown value as one line. */
+/** Formats an unknown thrown value as one line, with any connection-string password redacted. */
 export function errorText(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return errorText(err.errors[0])
+  return redactConnectionString(rawErrorText(err))
+}
+
+function rawErrorText(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return rawErrorText(err.errors[0])
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code
     const msg = err.message.trim() || err.name

@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { MONITOR_OPTIONS_SCHEMA } from '../config/schemas.js'
+import { validateOptions } from '../config/validate.js'
 import type { PinDb } from '../pindb.js'
 import { positionReached } from '../position.js'
 
@@ -25,7 +27,7 @@ export interface PositionProbe {
   bytesBetween?(behind: string, ahead: string): number | undefined
 }
 
-/** Monitor options. */
+/** Monitor options, validated against `MONITOR_OPTIONS_SCHEMA` (`src/config/schemas.ts`). */
 export interface MonitorOptions {
   /** Time between checks, ms. Default 1000 (the issue's "at most 1 s"). */
   intervalMs?: number
@@ -55,7 +57,9 @@ export class ReplicaMonitor {
   #running: Promise<void> | undefined
   #stopped = false
 
+  /** @throws `PinDbConfigError` for an unknown option or an interval / timeout that is not a positive number of ms (≤ 2147483647). */
   constructor(pindb: PinDb<object>, probe: PositionProbe, sets: readonly string[], options: MonitorOptions = {}) {
+    validateOptions(MONITOR_OPTIONS_SCHEMA, options, { path: 'monitor', where: 'the replica monitor' })
     this.#pindb = pindb
     this.#probe = probe
     this.#sets = sets.filter((set) => (pindb.topology.sets.get(set)?.length ?? 0) > 0)

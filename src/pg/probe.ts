@@ -1,30 +1,20 @@
 /**
- * PostgreSQL replication positions: the primary's insert LSN (read after commit, it covers the
- * commit record even with `synchronous_commit=off`), a standby's replay LSN, and waiting for a
- * standby to replay an LSN (PostgreSQL 15 has no server-side wait: poll).
+ * PostgreSQL replication positions through the per-server pools, with the SQL shared by every
+ * adapter and the CLI (`src/sql-positions/postgres.ts`).
  *
  * @module
  */
 import type { PositionProbe } from '../monitor/replica-monitor.js'
-import { parseLsn } from '../position.js'
+import { PG_PRIMARY_POSITION_SQL, PG_REPLICA_POSITION_SQL, pgBytesBetween, pgPositionOf } from '../sql-positions/postgres.js'
 import type { PgPoolLike, PgQueryResult } from './types.js'
-
-async function lsnOf(pool: PgPoolLike, sql: string, values?: unknown[]): Promise<string> {
-  const result = (await pool.query(sql, values)) as PgQueryResult
-  const lsn = (result.rows[0] as { lsn?: unknown } | undefined)?.lsn
-  if (typeof lsn !== 'string') throw new Error('[pindb] [pg] no replication position (is this server a standby?)')
-  return lsn
-}
 
 /** @internal */
 export function pgProbe(poolFor: (alias: string) => Promise<PgPoolLike>): PositionProbe {
+  const positionOf = async (alias: string, sql: string): Promise<string> =>
+    pgPositionOf(((await (await poolFor(alias)).query(sql)) as PgQueryResult).rows)
   return {
-    primaryPosition: async (set) => lsnOf(await poolFor(set), 'SELECT pg_current_wal_insert_lsn()::text AS lsn'),
-    replicaPosition: async (alias) => lsnOf(await poolFor(alias), 'SELECT pg_last_wal_replay_lsn()::text AS lsn'),
-    bytesBetween: (behind, ahead) => {
-      const a = parseLsn(behind)
-      const b = parseLsn(ahead)
-      return a === undefined || b === undefined ? undefined : Math.max(0, Number(b - a))
-    },
+    primaryPosition: (set) => positionOf(set, PG_PRIMARY_POSITION_SQL),
+    replicaPosition: (alias) => positionOf(alias, PG_REPLICA_POSITION_SQL),
+    bytesBetween: pgBytesBetween,
   }
 }

@@ -8,6 +8,7 @@
  */
 import { RoutedPoolCore, type RoutedPoolOptions } from '../adapter/routed-pool.js'
 import { seamOf } from '../adapter/seam.js'
+import { hideSecrets } from '../secrets.js'
 import { PinDbConfigError } from '../errors.js'
 import type { PinDb } from '../pindb.js'
 import { BINDING, defineLogicalClient, type LogicalClientBinding } from './logical-client.js'
@@ -81,6 +82,7 @@ export function definePgClasses(pindb: PinDb<object>, pg: PgModuleLike, adapter:
       super({ ...merged, ...identityConfig((pindb.databases[homeSet] ?? {}) as Record<string, unknown>), Client, [BINDING]: binding })
       const options = (this as unknown as { options: Record<PropertyKey, unknown> }).options
       Object.defineProperty(options, BINDING, { value: binding, enumerable: false })
+      hideSecrets(options)
       const self = this as unknown as { end(): Promise<void>; ending: boolean }
       core.seam.onClose(() => (self.ending ? undefined : self.end()))
       bindings.set(this, binding)

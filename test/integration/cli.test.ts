@@ -3,14 +3,17 @@
  * `doctor` runs against the real test bed (PostgreSQL primary + 2 streaming replicas, MariaDB
  * primary + GTID replica) with config modules written to a temp directory; `explain` needs no server.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { testbed } from '../support/testbed.js'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { positionReached } from '../../src/position.js'
+import { setMariaDbDelay, setPgDelay, testbed, waitForMariaDbReplica, waitForPgReplicas } from '../support/testbed.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const bin = join(root, 'dist', 'cli', 'index.js')
@@ -31,7 +34,10 @@ function run(args: string[], options: { cwd?: string; input?: string; script?: s
   })
 }
 
-interface AliasJson { alias: string; expected: string; actual: string; reachable: boolean; follows?: boolean | null; lag?: { ms: number | null; bytes?: number | null; transactions?: number | null }; problems: string[] }
+interface AliasJson {
+  alias: string; expected: string; actual: string; reachable: boolean; follows?: boolean | null; writes?: string
+  lag?: { ms: number | null; atLeast?: boolean; basis?: string; bytes?: number | null; transactions?: number | null }; problems: string[]; warnings: string[]
+}
 interface DoctorJson { ok: boolean; driver: string; aliases: AliasJson[]; problems: string[]; verdict: string }
 
 const doctorJson = (r: Run): DoctorJson => JSON.parse(r.stdout) as DoctorJson
@@ -54,16 +60,16 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-beforeAll(() => {
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe', encoding: 'utf8' })
-  } catch (err) {
-    // tsc emits despite type errors; only errors in the CLI itself (or no output) fail this file.
-    const out = String((err as { stdout?: unknown }).stdout ?? '')
-    if (/src\/cli\//.test(out) || !existsSync(bin)) throw err
-  }
+beforeAll(async () => {
+  // Asynchronous, so that the worker keeps answering vitest while tsc runs (a blocking build of
+  // over a minute on a loaded machine made vitest report "Timeout calling onTaskUpdate").
+  const out = await new Promise<{ failed: boolean; stdout: string }>((resolve) => {
+    execFile('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => resolve({ failed: err !== null, stdout }))
+  })
+  // tsc emits despite type errors; only errors in the CLI itself (or no output) fail this file.
+  if (out.failed && (/src\/cli\//.test(out.stdout) || !existsSync(bin))) throw new Error(`npm run build failed:\n${out.stdout}`)
   dir = mkdtempSync(join(tmpdir(), 'pindb-cli-'))
-}, 60_000)
+}, 180_000)
 
 afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true })
@@ -179,6 +185,191 @@ export default {
     expect(r.code).toBe(1)
     expect(alias(doctorJson(r), 'default-0').problems.join()).toMatch(/is not a replica/)
   })
+})
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function pgPrimary<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ ...tb.pg.primary, connectionTimeoutMillis: 5000 })
+  await c.connect()
+  try {
+    return await fn(c)
+  } finally {
+    await c.end()
+  }
+}
+
+/** Waits until PG replica 1 has replayed everything the primary has now (bounded). */
+async function pgReplica1CaughtUp(timeoutMs: number): Promise<void> {
+  const lsn = await pgPrimary(async (c) => (await c.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn)
+  const r = new pg.Client({ ...tb.pg.replicas[1], connectionTimeoutMillis: 5000 })
+  await r.connect()
+  try {
+    const deadline = Date.now() + timeoutMs
+    while ((await r.query<{ ok: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])).rows[0]!.ok !== true) {
+      if (Date.now() > deadline) throw new Error('replica 1 did not catch up')
+      await sleep(50)
+    }
+  } finally {
+    await r.end()
+  }
+}
+
+describe('regression: pindb doctor reported false lag (PostgreSQL)', () => {
+  const pgConfig = (): string => fixture('pg-lag.mjs', `export const driver = 'pg'
+export default {
+  primaries: { default: ${JSON.stringify({ ...pgBase, port: tb.pg.primary.port })} },
+  replicas: { default: [{ port: ${tb.pg.replicas[0].port} }, { port: ${tb.pg.replicas[1].port} }] },
+}
+`)
+
+  // Delays are a few seconds so that the doctor (a new node process on a loaded machine) starts while the replica is behind.
+  it('"lags 56 s … FAIL" for a replica 3 s behind after one INSERT on an idle database: it measured the time since the last replayed transaction', async () => {
+    await pgPrimary((c) => c.query('CREATE TABLE IF NOT EXISTS hard_doctor_lag (id serial PRIMARY KEY, at timestamptz DEFAULT now())'))
+    await setPgDelay(6000)
+    try {
+      await pgPrimary((c) => c.query('INSERT INTO hard_doctor_lag DEFAULT VALUES'))
+      await pgReplica1CaughtUp(15_000)
+      await sleep(4000) // idle: the last replayed transaction is now > 10 s old on replica 1
+      const config = pgConfig()
+      // Idle and caught up: 0, although the last transaction is old.
+      const idle = await run(['doctor', '--config', config, '--json', '--max-lag-ms', '8000'])
+      expect(idle.stderr).toBe('')
+      expect(alias(doctorJson(idle), 'default-1').lag).toMatchObject({ ms: 0, atLeast: false, bytes: 0 })
+      // One INSERT: replica 1 is behind for 6 s. The old measure read now() - last replay > 10 s > 8 s: FAIL.
+      await pgPrimary((c) => c.query('INSERT INTO hard_doctor_lag DEFAULT VALUES'))
+      const r = await run(['doctor', '--config', config, '--json', '--max-lag-ms', '8000'])
+      const report = doctorJson(r)
+      const lagging = alias(report, 'default-1')
+      expect(report.problems).toEqual([])
+      expect(r.code).toBe(0)
+      expect(lagging.lag?.atLeast).toBe(false)
+      expect(lagging.lag?.ms).toBeGreaterThan(0)
+      expect(lagging.lag?.ms).toBeLessThanOrEqual(6500)
+      expect(lagging.lag?.basis).toMatch(/^was behind; replayed the primary's position/)
+      expect(alias(report, 'default-0').lag?.ms).toBeLessThan(1000)
+      // A hot standby refuses every write: the doctor says so.
+      expect(lagging.writes).toMatch(/^refused: a hot standby/)
+    } finally {
+      await setPgDelay(0)
+    }
+  }, 60_000)
+
+  it('a replica really behind more than --max-lag-ms is a problem: "lags more than …", after watching it that long', async () => {
+    await setPgDelay(6000)
+    try {
+      await pgPrimary((c) => c.query('INSERT INTO hard_doctor_lag DEFAULT VALUES'))
+      const r = await run(['doctor', '--config', pgConfig(), '--json', '--max-lag-ms', '1000'])
+      expect(r.code).toBe(1)
+      const lagging = alias(doctorJson(r), 'default-1')
+      expect(lagging.lag).toMatchObject({ atLeast: true })
+      expect(lagging.lag!.ms).toBeGreaterThan(1000)
+      expect(lagging.problems).toEqual([expect.stringMatching(/^lags more than 1\.\d s behind its primary \(more than --max-lag-ms 1000\): was behind; had not replayed/)])
+      expect(alias(doctorJson(r), 'default-0').problems).toEqual([])
+    } finally {
+      await setPgDelay(0)
+      await waitForPgReplicas()
+    }
+  }, 60_000)
+})
+
+describe('pindb doctor (MariaDB): lag from GTID positions, and users that can write to a replica', () => {
+  const rootSocket = { socketPath: join(tb.dir, 'mariadb', 'run', 'primary.sock'), user: 'root' }
+  const users = ['pindb_hard_roa', 'pindb_hard_plain']
+
+  async function asRoot(sql: string[]): Promise<void> {
+    const c = await mysql.createConnection(rootSocket)
+    try {
+      for (const q of sql) await c.query(q)
+    } finally {
+      await c.end()
+    }
+  }
+
+  /** Waits until the replica has applied everything the primary has now (bounded). */
+  async function myReplicaCaughtUp(timeoutMs: number): Promise<void> {
+    const p = await mysql.createConnection({ ...tb.mariadb.primary })
+    const r = await mysql.createConnection({ ...tb.mariadb.replica })
+    try {
+      const [[{ pos }]] = (await p.query('SELECT @@gtid_binlog_pos AS pos')) as unknown as [[{ pos: string }]]
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const [[{ have }]] = (await r.query('SELECT @@gtid_slave_pos AS have')) as unknown as [[{ have: string }]]
+        if (positionReached(have, pos)) return
+        if (Date.now() > deadline) throw new Error('the MariaDB replica did not catch up')
+        await sleep(50)
+      }
+    } finally {
+      await p.end()
+      await r.end()
+    }
+  }
+
+  const myConfig = (name: string, user: string, extra = ''): string => fixture(name, `export const driver = 'mysql2'
+export default {
+  primaries: { default: ${JSON.stringify({ host: '127.0.0.1', user, password: '', database: 'pindb', port: tb.mariadb.primary.port })} },
+  replicas: { default: [{ port: ${tb.mariadb.replica.port} }] },${extra}
+}
+`)
+
+  beforeAll(async () => {
+    await asRoot([
+      ...users.map((u) => `DROP USER IF EXISTS '${u}'@'%'`),
+      ...users.map((u) => `CREATE USER '${u}'@'%'`),
+      ...users.map((u) => `GRANT SELECT, INSERT, SLAVE MONITOR ON *.* TO '${u}'@'%'`),
+      "GRANT READ_ONLY ADMIN ON *.* TO 'pindb_hard_roa'@'%'",
+      'CREATE TABLE IF NOT EXISTS pindb.hard_doctor_lag (id INT AUTO_INCREMENT PRIMARY KEY)',
+    ])
+    await waitForMariaDbReplica()
+  }, 30_000)
+
+  afterAll(async () => {
+    await asRoot(users.map((u) => `DROP USER IF EXISTS '${u}'@'%'`)).catch(() => {})
+  })
+
+  it('regression: a user with READ ONLY ADMIN bypasses read_only on the replica, so a misrouted write would succeed there → a problem, exit 1', async () => {
+    const r = await run(['doctor', '--config', myConfig('maria-roa.mjs', 'pindb_hard_roa'), '--json'])
+    expect(r.code).toBe(1)
+    const replica = alias(doctorJson(r), 'default-0')
+    expect(replica.writes).toMatch(/^ALLOWED for the configured user pindb_hard_roa@%: it has READ ONLY ADMIN on \*\.\*/)
+    expect(replica.problems).toEqual([expect.stringMatching(/^accepts writes from the configured user pindb_hard_roa@% despite @@read_only = 1: it has READ ONLY ADMIN/)])
+    const table = await run(['doctor', '--config', 'maria-roa.mjs'])
+    expect(table.stdout).toMatch(/default-0: accepts writes from the configured user/)
+  })
+
+  it('a user without a bypassing privilege passes; the report says a misrouted write would be refused', async () => {
+    const r = await run(['doctor', '--config', myConfig('maria-plain.mjs', 'pindb_hard_plain'), '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const replica = alias(doctorJson(r), 'default-0')
+    expect(replica.writes).toBe('refused: @@read_only = 1, and the configured user pindb_hard_plain@% cannot bypass it')
+    expect(replica.problems).toEqual([])
+  })
+
+  it('regression: lag is measured from GTID positions: 0 when idle, the catch-up time when behind (MASTER_DELAY), a problem above --max-lag-ms', async () => {
+    const config = myConfig('maria-lag.mjs', 'pindb_hard_plain')
+    await setMariaDbDelay(5)
+    try {
+      await waitForMariaDbReplica()
+      await myReplicaCaughtUp(15_000)
+      const idle = await run(['doctor', '--config', config, '--json'])
+      expect(alias(doctorJson(idle), 'default-0').lag).toMatchObject({ ms: 0, atLeast: false, transactions: 0 })
+      await asRoot(['INSERT INTO pindb.hard_doctor_lag () VALUES ()'])
+      const behind = await run(['doctor', '--config', config, '--json', '--max-lag-ms', '10000'])
+      expect(behind.code).toBe(0)
+      const lag = alias(doctorJson(behind), 'default-0').lag!
+      expect(lag.atLeast).toBe(false)
+      expect(lag.ms).toBeGreaterThan(0)
+      expect(lag.ms).toBeLessThanOrEqual(5500)
+      await asRoot(['INSERT INTO pindb.hard_doctor_lag () VALUES ()'])
+      const tooFar = await run(['doctor', '--config', config, '--json', '--max-lag-ms', '500'])
+      expect(tooFar.code).toBe(1)
+      expect(alias(doctorJson(tooFar), 'default-0').problems).toEqual([expect.stringMatching(/^lags more than \d+ ms behind its primary \(more than --max-lag-ms 500\)/)])
+    } finally {
+      await setMariaDbDelay(0)
+      await waitForMariaDbReplica()
+    }
+  }, 60_000)
 })
 
 describe('pindb doctor: usage and config errors', () => {

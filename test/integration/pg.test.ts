@@ -310,6 +310,28 @@ describe('the routed pg module (TypeORM driver, Sequelize dialectModule)', () =>
   })
 })
 
+describe('regression: credentials in logs', () => {
+  it('JSON.stringify and util.inspect of the routed pool and its clients print no password or connection-string secret', async () => {
+    const { inspect } = await import('node:util')
+    const pindb = createPinDb({
+      primaries: { default: { ...base, port: PRIMARY, password: 'hunter2-primary' } },
+      replicas: { default: [{ port: R0, password: 'hunter2-replica' }] },
+    })
+    const pool = createPgPool(pindb, { pg })
+    pools.push(pool)
+    const client = await pool.connect()
+    try {
+      await pindb.run(() => client.query('SELECT 1'))
+      for (const text of [JSON.stringify(pool.options), inspect(pool, { depth: 6 }), inspect(client, { depth: 4 }), inspect(pindb, { depth: 6 }), JSON.stringify(pindb.databases)]) {
+        expect(text).not.toContain('hunter2')
+      }
+      expect(pool.options.password).toBe('hunter2-primary') // still there for pg itself
+    } finally {
+      client.release()
+    }
+  })
+})
+
 describe('backend identity and cancellation', () => {
   it('regression: a cancel aimed at a client\'s processID reached an unrelated primary session — it now cancels that client\'s replica read', async () => {
     const { pindb, pool } = setup()
