@@ -19,6 +19,8 @@ const CONNECTION_CODES = new Set([
   // mysql2 / MariaDB. Not ER_QUERY_INTERRUPTED: a query killed by a DBA (`KILL QUERY`) is the
   // statement's failure, not the server's, and must reach the caller.
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'ER_CONNECTION_KILLED',
+  // postgres.js
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
   // pindb's own: a server found hung by the liveness probe, or unreachable.
   'PINDB_SERVER_UNAVAILABLE',
 ])

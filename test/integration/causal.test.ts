@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinDb, type PinDb, type PinDbOptions, type ReplicaChooser, type RouteEvent } from '../../src/index.js'
 import { createMysqlPool, type PinDbMysqlPool } from '../../src/mysql2/index.js'
 import { createPgPool } from '../../src/pg/index.js'
+import { coreOf } from '../../src/pg/routed-pool.js'
 import { setMariaDbDelay, setPgDelay, testbed, waitForMariaDbReplica, waitForPgReplicas } from '../support/testbed.js'
 
 const tb = testbed()
@@ -111,6 +112,35 @@ describe('PostgreSQL', () => {
       return pindb.capturePins()
     })
     expect(await pindb.run(() => count(pool, body), { pins })).toEqual({ n: 1, port: PG.r1 })
+  })
+
+  it('regression: causal waits amplified load — 20 waiting reads share one watcher, each bounded by waitMs', async () => {
+    await setPgDelay(3000)
+    try {
+      const { pindb, pool } = setup({ causal: { waitMs: 300 } }, [{ port: PG.r1 }]) // only the delayed replica
+      const body = `amp-${Date.now()}`
+      const pins = await pindb.run(async () => {
+        await pool.query('INSERT INTO causal_notes (body) VALUES ($1)', [body])
+        await pindb.settlePositions()
+        return pindb.capturePins()
+      })
+      const watchers = coreOf(pool)!.watchers!
+      const before = watchers.polls
+      const t0 = performance.now()
+      const waits = await Promise.all(Array.from({ length: 20 }, async () => {
+        const start = performance.now()
+        const row = await pindb.run(() => count(pool, body), { pins })
+        return { row, ms: performance.now() - start }
+      }))
+      const elapsed = performance.now() - t0
+      // The replica is 3 s behind: every read gave up waiting after waitMs and read the primary (fresh).
+      for (const w of waits) expect(w.row).toEqual({ n: 1, port: PG.primary })
+      expect(Math.max(...waits.map((w) => w.ms))).toBeLessThan(300 + 1000)
+      // One watcher polled for all of them (every ~20 ms), instead of each read polling every 2 ms.
+      expect(watchers.polls - before).toBeLessThanOrEqual(Math.ceil(elapsed / 20) + 2)
+    } finally {
+      await setPgDelay(1500)
+    }
   })
 
   it('maxLag excludes the delayed replica while it lags', async () => {
