@@ -28,6 +28,7 @@ describe('README', () => {
     const dir = mkdtempSync(join(cache, 'pindb-readme-'))
     try {
       writeFileSync(join(dir, 'quick-start.ts'), code)
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
         compilerOptions: {
           target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true,
