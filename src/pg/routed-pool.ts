@@ -94,6 +94,15 @@ export function definePgClasses(pindb: PinDb<object>, pg: PgModuleLike, adapter:
     }
 
     /**
+     * pg-pool's events, with one difference: an idle client's `error` (its server restarted) is
+     * emitted only when someone listens — pg would crash the process with an unhandled `error`.
+     */
+    emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'error' && this.listenerCount('error') === 0) return false
+      return super.emit(event, ...args) as boolean
+    }
+
+    /**
      * pg-pool's `query`, after one check: in strict mode a write to an unpinned set throws before a
      * client is checked out, so nothing reaches a server.
      */

@@ -78,6 +78,20 @@ describe('regression: a write acknowledged and lost through done(err)', () => {
   })
 })
 
+describe('regression: an idle client\'s error must not crash the process', () => {
+  it('a terminated idle home connection removes its client from the pool; with no error listener nothing is thrown', async () => {
+    const { pindb, pool } = setup({}, { max: 2 })
+    const client = await pool.connect()
+    const pid = (client as unknown as { processID: number }).processID
+    client.release()
+    expect(pool.idleCount).toBe(1)
+    await admin.query('SELECT pg_terminate_backend($1)', [pid])
+    for (let i = 0; i < 50 && pool.totalCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(pool.totalCount).toBe(0) // removed, as pg-pool removes a client whose connection died
+    expect((await pindb.run(() => pool.query('SELECT 1 AS one'))).rows).toEqual([{ one: 1 }]) // and the pool goes on
+  })
+})
+
 describe('regression: a function that writes, called by SELECT, failed on the replica', () => {
   it('greedy: the refused read moves to the primary, succeeds, pins the set, and is planned as a write next time', async () => {
     const { pindb, pool } = setup()
