@@ -21,7 +21,9 @@ import { createPinTokenCodec, type PinTokenCodec, type PinTokenRejection } from 
  *
  * - An incoming token was rejected (`source` `'cookie'`, `'header'` or `'job'`; `reason` one of
  *   the codec's {@link PinTokenRejection}s: `'malformed'`, `'bad-signature'`, `'expired'`,
- *   `'oversized'`, `'unsupported-version'`). The token itself is never included: it is client input.
+ *   `'oversized'`, `'unsupported-version'`, or `'binding-mismatch'`: a bound token presented by
+ *   another client — another session, another user — or for another job binding). The token itself
+ *   is never included: it is client input.
  * - Outgoing pins could not be encoded (`reason: 'encode-failed'`, `source` `'response'` or `'job'`,
  *   the codec's error in `error`), e.g. more than 64 sets pinned at once.
  * - A job's data is not a plain object, so the token could not be added (`reason: 'unsupported-data'`).
@@ -99,6 +101,12 @@ export function createPinCodec(pindb: PinDb<object>, secrets: readonly (string |
 export interface JobPinOptions {
   /** Told about token problems (see {@link TokenRejectedEvent}); they are also published on {@link TOKEN_CHANNEL}. */
   onTokenRejected?: TokenRejectedHandler | undefined
+  /**
+   * Binds the token to something of the job's (a tenant id, a user id…): {@link captureJobPins}
+   * puts a keyed hash of it in the token (never the value), and {@link runWithJobPins} ignores a
+   * bound token unless given the same binding (reported as `'binding-mismatch'`). Default none.
+   */
+  binding?: string | undefined
 }
 
 /**
@@ -120,7 +128,7 @@ export interface JobPinOptions {
 export async function captureJobPins(pindb: PinDb<object>, codec: PinTokenCodec, options: JobPinOptions = {}): Promise<string | null> {
   if (!pindb.inContext || !pindb.enabled) return null
   await pindb.settlePositions()
-  return encodePins(codec, pindb.capturePins(), 'job', options.onTokenRejected)
+  return encodePins(codec, pindb.capturePins(), 'job', options.onTokenRejected, options.binding)
 }
 
 /** @internal Encodes pins; an encoding failure is reported and gives `null`. */
@@ -129,10 +137,11 @@ export function encodePins(
   pins: readonly PinRecord[],
   source: 'response' | 'job',
   onTokenRejected: TokenRejectedHandler | undefined,
+  binding?: string | undefined,
 ): string | null {
   if (pins.length === 0) return null
   try {
-    return codec.encode(pins)
+    return binding === undefined ? codec.encode(pins) : codec.encode(pins, { binding })
   } catch (error) {
     reportTokenProblem({ source, reason: 'encode-failed', error }, onTokenRejected)
     return null
@@ -148,8 +157,9 @@ export function decodePins(
   token: unknown,
   source: 'cookie' | 'header' | 'job',
   onTokenRejected: TokenRejectedHandler | undefined,
+  binding?: string | undefined,
 ): PinRecord[] {
-  const result = codec.decode(token as string | null | undefined)
+  const result = binding === undefined ? codec.decode(token as string | null | undefined) : codec.decode(token as string | null | undefined, { binding })
   if (result.ok) return result.pins
   reportTokenProblem(
     typeof token === 'string' ? { source, reason: result.reason, length: token.length } : { source, reason: result.reason },
@@ -174,7 +184,8 @@ export function mergePins(lists: readonly (readonly PinRecord[])[]): PinRecord[]
  * Runs `fn` as a fresh unit of work carrying the pins of a job's token (from
  * {@link captureJobPins}): nothing from the previous job, only what the token carries. A missing
  * token (`null`, `undefined`, `''`) runs unpinned; an invalid one (forged, expired, malformed) runs
- * unpinned and is reported, never thrown.
+ * unpinned and is reported, never thrown. With `options.binding`, a token bound to another binding
+ * runs unpinned too (`'binding-mismatch'`).
  *
  * @example
  * ```ts
@@ -182,5 +193,5 @@ export function mergePins(lists: readonly (readonly PinRecord[])[]): PinRecord[]
  * ```
  */
 export function runWithJobPins<T>(pindb: PinDb<object>, codec: PinTokenCodec, token: unknown, fn: () => T, options: JobPinOptions = {}): T {
-  return pindb.run(fn, { pins: decodePins(codec, token, 'job', options.onTokenRejected) })
+  return pindb.run(fn, { pins: decodePins(codec, token, 'job', options.onTokenRejected, options.binding) })
 }

@@ -17,6 +17,7 @@ import type { PinDb } from '../pindb.js'
 
 export { markWrite, MAX_TOKENS_PER_REQUEST } from '../http/carrier.js'
 export type { PinCarrierOptions, PinCookieOptions, PinRequestInfo } from '../http/options.js'
+export { PIN_LOST_CHANNEL, type PinLostEvent, type PinLostHandler } from '../http/pin-lost.js'
 export { TOKEN_CHANNEL, type TokenRejectedEvent, type TokenRejectedHandler } from '../jobs.js'
 
 /** The part of a Fastify reply the plugin uses. */
@@ -28,10 +29,17 @@ export interface FastifyReplyLike {
 
 type Done = (err?: Error) => void
 
+/** The part of a Fastify request the plugin reads. */
+export interface FastifyRequestLike extends NodeRequestLike {
+  /** `'https'` or `'http'`; Fastify believes `X-Forwarded-Proto` only with `trustProxy`. */
+  readonly protocol?: string | undefined
+}
+
 /** The part of a Fastify instance the plugin uses. */
 export interface FastifyInstanceLike {
-  addHook(name: 'onRequest' | 'preValidation', hook: (request: NodeRequestLike, reply: FastifyReplyLike, done: Done) => void): unknown
-  addHook(name: 'onSend', hook: (request: NodeRequestLike, reply: FastifyReplyLike, payload: unknown) => Promise<unknown>): unknown
+  addHook(name: 'onRequest' | 'preValidation', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void): unknown
+  addHook(name: 'onResponse', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void): unknown
+  addHook(name: 'onSend', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown) => Promise<unknown>): unknown
 }
 
 /** What {@link pinDbFastify} returns: a Fastify plugin, `app.register(it)`. */
@@ -70,7 +78,9 @@ function addPinHeaders(entry: Entry, reply: FastifyReplyLike, pairs: readonly [s
  * (cookie and header, merged); invalid tokens are ignored and reported. The reply gets
  * `Set-Cookie: pindb=…; Max-Age=…; Path=/; HttpOnly; SameSite=Lax` and/or the `x-pindb-token`
  * header while a pin is live — nothing when none is, when the request is `exempt`, or when pindb is
- * disabled. With causal reads, replication positions are settled in `onSend` first.
+ * disabled. With causal reads, replication positions are settled in `onSend` first. The cookie is
+ * `Secure` when `request.protocol` is `'https'` (HTTPS, or `X-Forwarded-Proto: https` with
+ * Fastify's `trustProxy`), unless `cookie.secure` is set.
  *
  * @throws {@link PinDbConfigError} for invalid options (checked here, once).
  *
@@ -95,7 +105,7 @@ export function pinDbFastify(pindb: PinDb<object>, options: PinCarrierOptions): 
     instance.addHook('onRequest', function pinDbOnRequest(request, _reply, next) {
       let entered = false
       try {
-        carrier.run(nodeCarrierRequest(request), (unit) => {
+        carrier.run(nodeCarrierRequest(request, undefined, () => request.protocol === 'https'), (unit) => {
           entered = true
           entries.set(request, { unit, resource: new AsyncResource('pindb') })
           next()
@@ -118,6 +128,11 @@ export function pinDbFastify(pindb: PinDb<object>, options: PinCarrierOptions): 
       if (entry === undefined || !entry.unit.writesBack) return payload
       addPinHeaders(entry, reply, await entry.unit.responseHeadersAsync())
       return payload
+    })
+    // After the reply (a streamed one included) is sent: report pins made too late to travel.
+    instance.addHook('onResponse', function pinDbOnResponse(request, _reply, next) {
+      entries.get(request)?.unit.end()
+      next()
     })
     done()
   }

@@ -16,6 +16,7 @@ import type { PinDb } from '../pindb.js'
 
 export { markWrite, MAX_TOKENS_PER_REQUEST } from '../http/carrier.js'
 export type { PinCarrierOptions, PinCookieOptions, PinRequestInfo } from '../http/options.js'
+export { PIN_LOST_CHANNEL, type PinLostEvent, type PinLostHandler } from '../http/pin-lost.js'
 export { TOKEN_CHANNEL, type TokenRejectedEvent, type TokenRejectedHandler } from '../jobs.js'
 
 /** Options of {@link withPinDb}. */
@@ -39,6 +40,9 @@ function fetchCarrierRequest(request: Request, path: () => string): CarrierReque
     },
     header: (name) => request.headers.get(name),
     headers: () => request.headers.entries(),
+    get secure() {
+      return request.url.startsWith('https:')
+    },
   }
 }
 
@@ -69,8 +73,22 @@ function withHeaders(response: Response, pairs: readonly [string, string][]): Re
   }
 }
 
+/**
+ * `response` whose body reports, once fully read, the pins made after its headers were computed
+ * (a write while it streamed). Only when someone listens: it costs a copy of the response.
+ */
+function watchingEnd(unit: CarrierUnit, response: Response): Response {
+  if (response.body === null || !unit.watchesLostPins) return response
+  try {
+    const body = response.body.pipeThrough(new TransformStream({ flush: () => unit.end() }))
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+  } catch {
+    return response
+  }
+}
+
 async function finish(unit: CarrierUnit, response: Response): Promise<Response> {
-  return unit.writesBack ? withHeaders(response, await unit.responseHeadersAsync()) : response
+  return unit.writesBack ? watchingEnd(unit, withHeaders(response, await unit.responseHeadersAsync())) : response
 }
 
 /**
@@ -78,7 +96,7 @@ async function finish(unit: CarrierUnit, response: Response): Promise<Response> 
  * (cookie and header, merged; invalid ones ignored and reported), and the response gets
  * `Set-Cookie: pindb=…; Max-Age=…; Path=/; HttpOnly; SameSite=Lax` and/or the `x-pindb-token`
  * header while a pin is live — nothing when none is, when the request is `exempt`, or when pindb
- * is disabled.
+ * is disabled. The cookie is `Secure` when `request.url` is `https:`, unless `cookie.secure` is set.
  *
  * @throws {@link PinDbConfigError} for invalid options (checked here, once).
  *
@@ -124,7 +142,8 @@ export type PinDbHonoMiddleware = (c: HonoContextLike, next: () => Promise<void>
 /**
  * Creates Hono middleware with the same behaviour as {@link withPinDb}. Errors thrown by handlers
  * are rendered by Hono (`app.onError`) before this middleware sees the response, so error responses
- * carry the pins too. Hono is not needed at runtime.
+ * carry the pins too. The cookie is `Secure` when the request URL is `https:`, unless
+ * `cookie.secure` is set. Hono is not needed at runtime.
  *
  * @throws {@link PinDbConfigError} for invalid options (checked here, once).
  *

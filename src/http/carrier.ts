@@ -6,15 +6,21 @@
  * Tokens: every valid token the request carries is used — the cookie's and the header's — and
  * their pins are merged (per set, the later expiry wins). A request carries at most
  * {@link MAX_TOKENS_PER_REQUEST} tokens; an invalid one is ignored and reported, never thrown.
+ * Cookies are parsed with the `cookie` package: only `;` separates cookies, so a token inside
+ * another cookie's value is never read. With the `bind` option, tokens are bound to the client
+ * (a session id…), and a token replayed by another client is ignored and reported. Pins made after
+ * the response headers were produced are reported as lost ({@link CarrierUnit.end}).
  *
  * @module
  */
 import { AsyncResource } from 'node:async_hooks'
+import { parseCookie } from 'cookie'
 import { decodePins, encodePins, mergePins, reportTokenProblem, createPinCodec } from '../jobs.js'
 import type { PinRecord } from '../pin-record.js'
 import type { PinDb } from '../pindb.js'
 import type { PinTokenCodec } from '../token/pin-token.js'
 import { normalizeCarrierOptions, type NormalizedCarrierOptions, type PinCarrierOptions, type PinRequestInfo } from './options.js'
+import { lostSets, pinLostWatched, reportPinLost, type SentPin } from './pin-lost.js'
 
 /**
  * Most tokens read from one request (cookies of that name plus header values, in that order); the
@@ -32,8 +38,15 @@ export interface CarrierRequest {
   readonly url: string
   /** One header by lower-case name: its value, values, or nothing. */
   header(name: string): string | readonly string[] | null | undefined
-  /** Every header (only used for `exempt`). */
+  /** Every header (only used for `exempt` and `bind`). */
   headers(): Iterable<readonly [string, string | readonly string[] | undefined]>
+  /**
+   * Whether the request came over HTTPS, as the framework decides it (trusting
+   * `X-Forwarded-Proto` only when the app trusts its proxy). Read when the pin cookie is written:
+   * it gets `Secure` when this is true, unless the `cookie.secure` option says otherwise.
+   * Undefined counts as false.
+   */
+  readonly secure?: boolean | undefined
 }
 
 /** One request's unit of work, as the adapter sees it. */
@@ -49,6 +62,18 @@ export interface CarrierUnit {
   responseHeaders(): [string, string][]
   /** {@link CarrierUnit.responseHeaders} after `await pindb.settlePositions()` (causal reads). */
   responseHeadersAsync(): Promise<[string, string][]>
+  /**
+   * Call when the response is complete (its body fully sent, or the connection closed). If pins
+   * were made after the last {@link CarrierUnit.responseHeaders} call — a write while the response
+   * streamed — they could not travel: reports them (`onPinLost`, channel `pindb:pin-lost`).
+   * Idempotent; does nothing when nobody listens, or when no headers were produced.
+   */
+  end(): void
+  /**
+   * Whether lost pins would be reported to anyone right now (an `onPinLost` hook or a
+   * `pindb:pin-lost` subscriber): adapters may skip watching for the end of the response otherwise.
+   */
+  readonly watchesLostPins: boolean
 }
 
 /** What {@link createPinCarrier} returns; the HTTP middleware are thin wrappers around it. */
@@ -68,10 +93,14 @@ export interface PinCarrier {
 }
 
 /** The value of a `Set-Cookie` header carrying `token` for `maxAgeSeconds`. */
-function setCookie(options: NormalizedCarrierOptions, token: string, maxAgeSeconds: number): string {
+function setCookie(options: NormalizedCarrierOptions, token: string, maxAgeSeconds: number, https: boolean): string {
   const cookie = options.cookie!
-  return `${cookie.name}=${token}; Max-Age=${maxAgeSeconds}${cookie.attributes}`
+  const secure = cookie.secure ?? https
+  return `${cookie.name}=${token}; Max-Age=${maxAgeSeconds}${cookie.attributes}${secure ? '; Secure' : ''}${cookie.domain}`
 }
+
+/** Cookie values are used as they are: a pin token needs no decoding. */
+const RAW = { decode: (value: string) => value }
 
 function values(value: string | readonly string[] | null | undefined): readonly string[] {
   if (value === null || value === undefined) return []
@@ -88,14 +117,12 @@ function requestTokens(options: NormalizedCarrierOptions, request: CarrierReques
   if (options.cookie !== undefined) {
     const wanted = options.cookie.name
     for (const header of values(request.header('cookie'))) {
-      // `;` separates cookies; `,` too when a proxy or fetch `Headers` joined several Cookie lines.
-      for (const part of header.split(/[;,]/)) {
-        const eq = part.indexOf('=')
-        if (eq === -1 || part.slice(0, eq).trim() !== wanted) continue
-        let value = part.slice(eq + 1).trim()
-        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
-        if (value !== '' && push('cookie', value)) return out
-      }
+      // One value per Cookie header line (a list when the server kept them apart). Only `;`
+      // separates cookies: splitting on `,` too read a token hidden in another cookie's value.
+      let value = parseCookie(header, RAW)[wanted]
+      if (value === undefined) continue
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+      if (value !== '' && push('cookie', value)) return out
     }
   }
   if (options.header !== undefined) {
@@ -109,15 +136,23 @@ function requestTokens(options: NormalizedCarrierOptions, request: CarrierReques
   return out
 }
 
-/** @internal The pins carried by a request's tokens, rejections reported. */
-export function readRequestPins(carrier: Pick<PinCarrier, 'codec' | 'options'>, request: CarrierRequest): PinRecord[] {
+/**
+ * @internal The pins carried by a request's tokens, rejections reported. `binding`: the request's
+ * binding (from the `bind` option), against which bound tokens are checked.
+ */
+export function readRequestPins(carrier: Pick<PinCarrier, 'codec' | 'options'>, request: CarrierRequest, binding?: string): PinRecord[] {
   const { options, codec } = carrier
   const lists: PinRecord[][] = []
   for (const [i, { source, token }] of requestTokens(options, request).entries()) {
     if (i >= MAX_TOKENS_PER_REQUEST) reportTokenProblem({ source, reason: 'oversized', length: token.length }, options.onTokenRejected)
-    else lists.push(decodePins(codec, token, source, options.onTokenRejected))
+    else lists.push(decodePins(codec, token, source, options.onTokenRejected, binding))
   }
   return mergePins(lists)
+}
+
+function pathOf(url: string): string {
+  const query = url.search(/[?#]/)
+  return query === -1 ? url : url.slice(0, query)
 }
 
 function requestInfo(request: CarrierRequest): PinRequestInfo {
@@ -126,8 +161,10 @@ function requestInfo(request: CarrierRequest): PinRequestInfo {
     if (value === undefined) continue
     headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(name.toLowerCase() === 'cookie' ? '; ' : ', ')
   }
-  const query = request.url.search(/[?#]/)
-  return { method: request.method.toUpperCase(), path: query === -1 ? request.url : request.url.slice(0, query), headers }
+  const cookie = headers['cookie']
+  // `parseCookie` returns an object without a prototype: `cookies['constructor']` is undefined.
+  const cookies = parseCookie(cookie ?? '')
+  return { method: request.method.toUpperCase(), path: pathOf(request.url), headers, cookies }
 }
 
 /**
@@ -154,8 +191,11 @@ export function createPinCarrier(pindb: PinDb<object>, options: PinCarrierOption
     codec,
     options: normalized,
     run<T>(request: CarrierRequest, fn: (unit: CarrierUnit) => T): T {
-      const writesBack = normalized.exempt === undefined || !normalized.exempt(requestInfo(request))
-      const pins = readRequestPins(carrier, request)
+      const info = normalized.exempt === undefined && normalized.bind === undefined ? undefined : requestInfo(request)
+      const writesBack = normalized.exempt === undefined || !normalized.exempt(info!)
+      const bound = normalized.bind === undefined ? undefined : normalized.bind(info!)
+      const binding = typeof bound === 'string' && bound !== '' ? bound : undefined
+      const pins = readRequestPins(carrier, request, binding)
       return pindb.run(() => {
         if (writesBack && normalized.unsafeSets.length > 0 && !SAFE_METHODS.has(request.method.toUpperCase())) {
           for (const set of normalized.unsafeSets) pindb.pin(set)
@@ -163,7 +203,17 @@ export function createPinCarrier(pindb: PinDb<object>, options: PinCarrierOption
         // Bound to this unit of work: a response may be flushed from another async context
         // (a stream's callback, a framework's error path).
         const inUnit = AsyncResource.bind(<R>(f: () => R): R => f())
-        const headers = (): [string, string][] => (writesBack ? inUnit(() => responseHeaders(carrier)) : [])
+        /** What the last response headers carried, when someone watches for lost pins. */
+        let sent: Map<string, SentPin> | undefined
+        let ended = false
+        const headers = (): [string, string][] => {
+          if (!writesBack) return []
+          return inUnit(() => {
+            const out = responseHeaders(carrier, binding, request.secure === true)
+            if (out !== undefined) sent = pinLostWatched(normalized.onPinLost) ? livePins(pindb) : undefined
+            return out ?? []
+          })
+        }
         const unit: CarrierUnit = {
           writesBack,
           responseHeaders: headers,
@@ -171,6 +221,18 @@ export function createPinCarrier(pindb: PinDb<object>, options: PinCarrierOption
             if (!writesBack) return []
             await inUnit(() => pindb.settlePositions())
             return headers()
+          },
+          end() {
+            if (ended || sent === undefined) return
+            ended = true
+            const before = sent
+            const lost = inUnit(() => lostSets(before, livePins(pindb)))
+            if (lost.length > 0) {
+              reportPinLost({ sets: lost, reason: 'headers-sent', method: request.method.toUpperCase(), path: pathOf(request.url) }, normalized.onPinLost)
+            }
+          },
+          get watchesLostPins() {
+            return writesBack && pinLostWatched(normalized.onPinLost)
           },
         }
         return fn(unit)
@@ -180,18 +242,26 @@ export function createPinCarrier(pindb: PinDb<object>, options: PinCarrierOption
   return carrier
 }
 
-/** The response headers carrying the current unit of work's live pins. */
-function responseHeaders(carrier: PinCarrier): [string, string][] {
+/** The current unit of work's live pins, as far as losing them matters. */
+function livePins(pindb: PinDb<object>): Map<string, SentPin> {
+  return new Map(pindb.capturePins().map((pin) => [pin.set, { newly: pindb.isNewlyPinned(pin.set), position: pin.position }]))
+}
+
+/**
+ * The response headers carrying the current unit of work's live pins; undefined when pindb is
+ * disabled or carries pins in neither a cookie nor a header (nothing could travel, nothing be lost).
+ */
+function responseHeaders(carrier: PinCarrier, binding: string | undefined, https: boolean): [string, string][] | undefined {
   const { pindb, options } = carrier
-  if (!pindb.enabled || (options.cookie === undefined && options.header === undefined)) return []
+  if (!pindb.enabled || (options.cookie === undefined && options.header === undefined)) return undefined
   const pins = pindb.capturePins()
-  const token = encodePins(carrier.codec, pins, 'response', options.onTokenRejected)
+  const token = encodePins(carrier.codec, pins, 'response', options.onTokenRejected, binding)
   if (token === null) return []
   const out: [string, string][] = []
   if (options.cookie !== undefined) {
     const now = pindb.options.clock()
     const latest = Math.min(Math.max(...pins.map((pin) => pin.expiresAt)), now + pindb.options.pinMs)
-    out.push(['set-cookie', setCookie(options, token, Math.max(1, Math.ceil((latest - now) / 1000)))])
+    out.push(['set-cookie', setCookie(options, token, Math.max(1, Math.ceil((latest - now) / 1000)), https)])
   }
   if (options.header !== undefined) out.push([options.header, token])
   return out
@@ -220,7 +290,7 @@ export function markWrite(pindb: PinDb<object>, sets?: string | readonly string[
   for (const set of list) pindb.pin(set)
 }
 
-/** The part of a Node `IncomingMessage` (or a Fastify request) the middleware read. */
+/** The part of a Node `IncomingMessage` (or an Express, Fastify or Koa request) the middleware read. */
 export interface NodeRequestLike {
   /** The HTTP method. */
   readonly method?: string | undefined
@@ -228,14 +298,26 @@ export interface NodeRequestLike {
   readonly url?: string | undefined
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>
+  /** Express's HTTPS flag (honours its `trust proxy` setting). */
+  readonly secure?: boolean | undefined
+  /** The connection: a TLS socket (Node's `https`) has `encrypted: true`. */
+  readonly socket?: object | undefined
 }
 
-/** @internal A {@link CarrierRequest} over a Node-style request; `url` overrides `req.url` (Express's `originalUrl`). */
-export function nodeCarrierRequest(req: NodeRequestLike, url?: string): CarrierRequest {
+/**
+ * A {@link CarrierRequest} over a Node-style request. `url` overrides `req.url` (Express's
+ * `originalUrl`); `secure` tells whether the request came over HTTPS (default: Express's
+ * `req.secure` when there is one, else whether the socket is a TLS socket).
+ */
+export function nodeCarrierRequest(req: NodeRequestLike, url?: string, secure?: () => boolean): CarrierRequest {
   return {
     method: req.method ?? 'GET',
     url: url ?? req.url ?? '/',
     header: (name) => req.headers[name],
     headers: () => Object.entries(req.headers),
+    get secure() {
+      if (secure !== undefined) return secure()
+      return typeof req.secure === 'boolean' ? req.secure : (req.socket as { encrypted?: unknown } | undefined)?.encrypted === true
+    },
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Options of the HTTP pin carriers (`pindb/express`, `pindb/fastify`, `pindb/fetch`): their
- * types, defaults and validation — once, when the middleware is created.
+ * Options of the HTTP pin carriers (`pindb/express`, `pindb/fastify`, `pindb/koa`, `pindb/fetch`,
+ * `pindb/http`): their types, defaults and validation — once, when the middleware is created.
  *
  * @module
  */
 import { PinDbConfigError } from '../errors.js'
 import type { TokenRejectedHandler } from '../jobs.js'
 import type { PinDb } from '../pindb.js'
+import type { PinLostHandler } from './pin-lost.js'
 
 /** What `exempt` is shown of a request. */
 export interface PinRequestInfo {
@@ -14,15 +15,23 @@ export interface PinRequestInfo {
   readonly method: string
   /** The path, without the query string (`'/login'`). */
   readonly path: string
-  /** The request headers: lower-case names, repeated headers joined with `', '`. */
+  /** The request headers: lower-case names, repeated headers joined with `', '` (`cookie` with `'; '`). */
   readonly headers: Readonly<Record<string, string | undefined>>
+  /** The request's cookies, parsed with the `cookie` package (the first of a repeated name wins). */
+  readonly cookies: Readonly<Record<string, string | undefined>>
 }
 
 /** The pin cookie's attributes. It is always `HttpOnly`. */
 export interface PinCookieOptions {
   /** Cookie name. Default `'pindb'`. `__Host-` and `__Secure-` prefixes need `secure: true` (and `__Host-` no `domain`, path `/`). */
   name?: string
-  /** Send it only over HTTPS. Default false; required for `sameSite: 'None'`. */
+  /**
+   * Send it only over HTTPS. Default: `Secure` exactly when the request came over HTTPS, as the
+   * framework decides it (Express `req.secure` and Koa `ctx.secure`, which believe
+   * `X-Forwarded-Proto` only when the app trusts the proxy; Fastify `request.protocol`, likewise
+   * with `trustProxy`; the URL scheme for fetch handlers and Hono). `true` or `false` overrides it.
+   * `true` is required for `sameSite: 'None'` and the `__Secure-` / `__Host-` name prefixes.
+   */
   secure?: boolean
   /** `Domain` attribute. Default none (the exact host). */
   domain?: string
@@ -63,15 +72,35 @@ export interface PinCarrierOptions {
    * stay consistent, but `pinOnUnsafeMethods` is skipped and no cookie or header is sent.
    */
   exempt?: (request: PinRequestInfo) => boolean
-  /** Told about every rejected token (forged, expired, malformed, oversized) and failed encoding. The request proceeds unpinned either way. */
+  /** Told about every rejected token (forged, expired, malformed, oversized, bound to another client) and failed encoding. The request proceeds unpinned either way. */
   onTokenRejected?: TokenRejectedHandler
+  /**
+   * Binds pin tokens to something of the client's, so that a token replayed by another client is
+   * ignored: return a session id, a user id, an API key id… from the request (called once per
+   * request, before any other middleware ran: read it from a header or cookie, e.g.
+   * `(request) => request.cookies['sid']`). The token then carries a keyed hash of it (never the
+   * value); a request whose binding differs — or that has none — gets no pins from a bound token,
+   * and the rejection is reported as `'binding-mismatch'`. A token issued while the client had no
+   * binding (before logging in) stays accepted. Errors it throws propagate, like `exempt`'s.
+   */
+  bind?: (request: PinRequestInfo) => string | undefined
+  /**
+   * Told when pins could not travel because they were made after the response's headers were sent
+   * (a write while a response streams); also published on the `pindb:pin-lost` diagnostics
+   * channel. The event (`PinLostEvent`) names the sets, the reason, the method and the path.
+   */
+  onPinLost?: PinLostHandler
 }
 
 /** @internal Validated cookie options. */
 export interface NormalizedCookie {
   readonly name: string
-  /** Everything after `name=value`, starting with `; Path=`… but without `Max-Age`. */
+  /** `; Path=…; HttpOnly; SameSite=…`. */
   readonly attributes: string
+  /** `'; Domain=…'` or `''`. */
+  readonly domain: string
+  /** The `secure` option: undefined means "when the request is HTTPS". */
+  readonly secure: boolean | undefined
 }
 
 /** @internal Validated carrier options. */
@@ -84,9 +113,11 @@ export interface NormalizedCarrierOptions {
   readonly unsafeSets: readonly string[]
   readonly exempt: ((request: PinRequestInfo) => boolean) | undefined
   readonly onTokenRejected: TokenRejectedHandler | undefined
+  readonly bind: ((request: PinRequestInfo) => string | undefined) | undefined
+  readonly onPinLost: PinLostHandler | undefined
 }
 
-const KNOWN = ['secrets', 'cookie', 'header', 'pinOnUnsafeMethods', 'exempt', 'onTokenRejected']
+const KNOWN = ['secrets', 'cookie', 'header', 'pinOnUnsafeMethods', 'exempt', 'onTokenRejected', 'bind', 'onPinLost']
 const KNOWN_COOKIE = ['name', 'secure', 'domain', 'path', 'sameSite']
 /** RFC 9110 `token`: header names, cookie names. */
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -110,11 +141,13 @@ function normalizeCookie(cookie: unknown): NormalizedCookie | undefined {
     throw new PinDbConfigError('cookie', 'must be false or an object like { name, secure, domain, path, sameSite }.')
   }
   checkKeys('cookie', cookie, KNOWN_COOKIE)
-  const { name = 'pindb', secure = false, domain, path = '/', sameSite = 'Lax' } = cookie as PinCookieOptions
+  const { name = 'pindb', secure, domain, path = '/', sameSite = 'Lax' } = cookie as PinCookieOptions
   if (typeof name !== 'string' || !HTTP_TOKEN.test(name)) {
     throw new PinDbConfigError('cookie.name', `${JSON.stringify(name)} is not a valid cookie name: use letters, digits and !#$%&'*+.^_\`|~- only, e.g. 'pindb'.`)
   }
-  if (typeof secure !== 'boolean') throw new PinDbConfigError('cookie.secure', 'must be a boolean.')
+  if (secure !== undefined && typeof secure !== 'boolean') {
+    throw new PinDbConfigError('cookie.secure', 'must be a boolean, or left out for `Secure` exactly on HTTPS requests.')
+  }
   if (domain !== undefined && (typeof domain !== 'string' || !ATTRIBUTE_VALUE.test(domain))) {
     throw new PinDbConfigError('cookie.domain', `${JSON.stringify(domain)} is not a valid cookie domain, e.g. 'example.com'.`)
   }
@@ -124,19 +157,16 @@ function normalizeCookie(cookie: unknown): NormalizedCookie | undefined {
   if (sameSite !== 'Lax' && sameSite !== 'Strict' && sameSite !== 'None') {
     throw new PinDbConfigError('cookie.sameSite', `must be 'Lax', 'Strict' or 'None' (this exact case); got ${JSON.stringify(sameSite)}.`)
   }
-  if (sameSite === 'None' && !secure) {
+  if (sameSite === 'None' && secure !== true) {
     throw new PinDbConfigError('cookie.sameSite', "browsers reject `SameSite=None` without `Secure`: add `secure: true` (and serve over HTTPS), or use 'Lax'.")
   }
-  if ((name.startsWith('__Secure-') || name.startsWith('__Host-')) && !secure) {
+  if ((name.startsWith('__Secure-') || name.startsWith('__Host-')) && secure !== true) {
     throw new PinDbConfigError('cookie.secure', `browsers reject a cookie named "${name}" without \`Secure\`: add \`secure: true\`.`)
   }
   if (name.startsWith('__Host-') && (domain !== undefined || path !== '/')) {
     throw new PinDbConfigError('cookie.domain', `a "__Host-" cookie must have no \`domain\` and \`path: '/'\`.`)
   }
-  let attributes = `; Path=${path}; HttpOnly; SameSite=${sameSite}`
-  if (secure) attributes += '; Secure'
-  if (domain !== undefined) attributes += `; Domain=${domain}`
-  return { name, attributes }
+  return { name, attributes: `; Path=${path}; HttpOnly; SameSite=${sameSite}`, domain: domain === undefined ? '' : `; Domain=${domain}`, secure }
 }
 
 function normalizeHeader(header: unknown): string | undefined {
@@ -173,9 +203,15 @@ export function normalizeCarrierOptions(pindb: PinDb<object>, options: PinCarrie
     throw new PinDbConfigError('options', "expected an options object with at least `secrets`, e.g. { secrets: [process.env.PINDB_SECRET] }.")
   }
   checkKeys('', options, KNOWN)
-  const { exempt, onTokenRejected } = options
+  const { exempt, onTokenRejected, bind, onPinLost } = options
   if (exempt !== undefined && typeof exempt !== 'function') {
     throw new PinDbConfigError('exempt', 'must be a function (request) => boolean.')
+  }
+  if (bind !== undefined && typeof bind !== 'function') {
+    throw new PinDbConfigError('bind', "must be a function (request) => string | undefined, e.g. (request) => request.cookies['sid'].")
+  }
+  if (onPinLost !== undefined && typeof onPinLost !== 'function') {
+    throw new PinDbConfigError('onPinLost', 'must be a function (event) => void.')
   }
   if (onTokenRejected !== undefined && typeof onTokenRejected !== 'function') {
     throw new PinDbConfigError('onTokenRejected', 'must be a function (event) => void.')
@@ -187,5 +223,7 @@ export function normalizeCarrierOptions(pindb: PinDb<object>, options: PinCarrie
     unsafeSets: Object.freeze(normalizeUnsafe(pindb, options.pinOnUnsafeMethods)),
     exempt,
     onTokenRejected,
+    bind,
+    onPinLost,
   })
 }

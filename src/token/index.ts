@@ -17,6 +17,7 @@ export {
 export type {
   DecodeResult,
   PinTokenCodec,
+  PinTokenBindingOptions,
   PinTokenCodecOptions,
   PinTokenRejection,
 } from './pin-token.js'

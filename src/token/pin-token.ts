@@ -25,6 +25,12 @@
  *
  *   Entries are sorted by `set` (UTF-16 code-unit order), one per set, at most {@link MAX_PINS}.
  *   The JSON is `JSON.stringify`'s output (no whitespace), so equal pins encode to equal tokens.
+ *
+ *   A **bound** token (encoded with a `binding`: a session id, a user id…) has one more element,
+ *   first: the binding tag, a string of 22 base64url characters — the first 16 bytes of
+ *   `HMAC-SHA256(B, binding)` with `B = HMAC-SHA256(S, "pindb/pin-token-binding")` for the signing
+ *   secret `S`. The binding itself never appears in the token, and the tag is keyed, so it cannot be
+ *   matched against guessed user ids without the secret.
  * - `<mac>` — unpadded base64url (22 characters) of the first 16 bytes (128 bits; HMAC-SHA256-128
  *   as in {@link https://www.rfc-editor.org/rfc/rfc4868 | RFC 4868}) of
  *   `HMAC-SHA256(K, "1." + <payload>)`, the MAC input being the ASCII text of the version, the dot
@@ -55,7 +61,11 @@
  * 6. Duplicate sets (never produced by {@link PinTokenCodec.encode}) are merged: the entry with the
  *    later expiry wins, with its position; on a tie the earlier entry wins. Merging is not counted
  *    in `dropped`.
- * 7. Pins with `expiresAt <= now`, then pins on sets `isKnownSet` rejects (or throws for), are
+ * 7. A bound token is checked against the `binding` given to `decode` (the tag recomputed with
+ *    the secret that verified the MAC, compared in constant time): no binding, or another one →
+ *    `'binding-mismatch'` (a token replayed by another client). An unbound token is accepted
+ *    whatever the binding (it was issued before the client had one, e.g. before a login).
+ * 8. Pins with `expiresAt <= now`, then pins on sets `isKnownSet` rejects (or throws for), are
  *    dropped and counted in `dropped`. Every remaining expiry is clamped to
  *    `now + pinSeconds * 1000`, so an old token — or one signed with a leaked key — can never pin
  *    beyond the window. If no pin remains and at least one was dropped as expired, the result is
@@ -95,7 +105,17 @@ export interface PinTokenCodecOptions {
 }
 
 /** Why {@link PinTokenCodec.decode} rejected a token. */
-export type PinTokenRejection = 'malformed' | 'bad-signature' | 'unsupported-version' | 'oversized' | 'expired'
+export type PinTokenRejection = 'malformed' | 'bad-signature' | 'unsupported-version' | 'oversized' | 'expired' | 'binding-mismatch'
+
+/** Options of {@link PinTokenCodec.encode} and {@link PinTokenCodec.decode}. */
+export interface PinTokenBindingOptions {
+  /**
+   * What the token is bound to (a session id, a user id…): `encode` puts a keyed hash of it in the
+   * token, and `decode` rejects a bound token unless given the same binding (`'binding-mismatch'`).
+   * `undefined` or `''`: no binding.
+   */
+  binding?: string | undefined
+}
 
 /**
  * What {@link PinTokenCodec.decode} returns: either accepted, with the live pins (sorted by set,
@@ -126,14 +146,16 @@ export interface PinTokenCodec {
    *   the clock returns something other than a finite number (an error the clock throws
    *   propagates). A token the decoder would reject is never produced.
    */
-  encode(pins: readonly PinRecord[]): string | null
+  encode(pins: readonly PinRecord[], options?: PinTokenBindingOptions): string | null
   /**
    * Verifies and decodes a token. Never throws, whatever the input (any runtime type, any string).
    * `null`, `undefined` and `''` decode to no pins. See the module documentation for the steps.
    * If the injected clock throws or returns a non-finite value, a validly signed token with pins
-   * decodes as `'malformed'` (decode still does not throw).
+   * decodes as `'malformed'` (decode still does not throw). A bound token needs the same
+   * `options.binding` it was encoded with (else `'binding-mismatch'`); an unbound one is accepted
+   * with any binding.
    */
-  decode(token: string | null | undefined): DecodeResult
+  decode(token: string | null | undefined, options?: PinTokenBindingOptions): DecodeResult
 }
 
 /** The token format version this codec writes and reads. */
@@ -152,6 +174,7 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 4096
 export const MIN_MAX_TOKEN_LENGTH = 128
 
 const KEY_DERIVATION_LABEL = 'pindb/pin-token'
+const BINDING_KEY_LABEL = 'pindb/pin-token-binding'
 const MAC_BYTES = 16
 /** base64url length of {@link MAC_BYTES} bytes, unpadded. */
 const MAC_CHARS = Math.ceil((MAC_BYTES * 8) / 6)
@@ -204,10 +227,15 @@ function mergeAndSort<T extends { set: string; expiresAt: number }>(entries: rea
  * Validates a decoded payload's shape. Returns the entries, or undefined when the shape is wrong.
  * Accepts only an array (≤ {@link MAX_PINS}) of `[set, seconds]` / `[set, seconds, position]`.
  */
-function parseWirePins(value: unknown): WirePin[] | undefined {
-  if (!Array.isArray(value) || value.length > MAX_PINS) return undefined
+function parseWirePins(value: unknown): { tag: string | undefined; pins: WirePin[] } | undefined {
+  if (!Array.isArray(value)) return undefined
+  const first: unknown = value[0]
+  const tag = typeof first === 'string' ? first : undefined
+  if (tag !== undefined && (tag.length !== MAC_CHARS || !BASE64URL.test(tag))) return undefined
+  const entries = tag === undefined ? (value as unknown[]) : (value as unknown[]).slice(1)
+  if (entries.length > MAX_PINS) return undefined
   const out: WirePin[] = []
-  for (const entry of value as unknown[]) {
+  for (const entry of entries) {
     if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3)) return undefined
     const [set, seconds, position] = entry as unknown[]
     if (typeof set !== 'string' || set.length === 0 || set.length > MAX_SET_LENGTH) return undefined
@@ -215,7 +243,7 @@ function parseWirePins(value: unknown): WirePin[] | undefined {
     if (entry.length === 3 && (typeof position !== 'string' || !isValidPosition(position))) return undefined
     out.push({ set, seconds, position: entry.length === 3 ? (position as string) : undefined })
   }
-  return out
+  return { tag, pins: out }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -268,6 +296,9 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     }
     return createHmac('sha256', bytes).update(KEY_DERIVATION_LABEL).digest()
   })
+  const bindingKeys: Buffer[] = (secrets as readonly (string | Uint8Array)[]).map((secret) =>
+    createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret)).update(BINDING_KEY_LABEL).digest(),
+  )
   // At least 1 ms, so that `now + pinSeconds * 1000 > now` holds in floating point.
   if (typeof pinSeconds !== 'number' || !(pinSeconds >= 0.001) || !Number.isFinite(pinSeconds * 1000)) {
     throw new PinDbConfigError(
@@ -300,6 +331,12 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     return createHmac('sha256', key).update(signed, 'latin1').digest().subarray(0, MAC_BYTES).toString('base64url')
   }
 
+  /** The binding tag of `binding` under binding key `i`, or undefined for no binding. */
+  function bindingTag(i: number, binding: string | undefined): string | undefined {
+    if (binding === undefined || binding === '') return undefined
+    return createHmac('sha256', bindingKeys[i]!).update(String(binding), 'utf8').digest().subarray(0, MAC_BYTES).toString('base64url')
+  }
+
   function now(): number {
     const t = clock()
     if (typeof t !== 'number' || !Number.isFinite(t)) {
@@ -316,7 +353,7 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     }
   }
 
-  function encode(pins: readonly PinRecord[]): string | null {
+  function encode(pins: readonly PinRecord[], options: PinTokenBindingOptions = {}): string | null {
     if (!Array.isArray(pins)) {
       throw new PinDbConfigError('encode(pins)', `expected an array of pins, got ${describe(pins)}.`)
     }
@@ -355,11 +392,13 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
       )
     }
     const limit = t + windowMs
+    const tag = bindingTag(0, options?.binding)
     const sign = (withPositions: boolean): string => {
-      const wire = merged.map(({ set, expiresAt, position }) => {
+      const wire: unknown[] = merged.map(({ set, expiresAt, position }) => {
         const seconds = Math.ceil(Math.min(expiresAt, limit) / 1000)
         return position === undefined || !withPositions ? [set, seconds] : [set, seconds, position]
       })
+      if (tag !== undefined) wire.unshift(tag)
       const signed = VERSION_PREFIX + Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url')
       return `${signed}.${mac(signingKey, signed)}`
     }
@@ -378,7 +417,7 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     return token
   }
 
-  function verified(token: string): DecodeResult {
+  function verified(token: string, binding: string | undefined): DecodeResult {
     if (token.length > maxLength) return reject('oversized')
     if (!TOKEN_CHARSET.test(token)) return reject('malformed')
     const firstDot = token.indexOf('.')
@@ -398,11 +437,11 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     // taken does not depend on which secret matched.
     const signed = token.slice(0, lastDot)
     const given = Buffer.from(tag, 'latin1')
-    let match = false
-    for (const key of keys) {
-      if (timingSafeEqual(given, Buffer.from(mac(key, signed), 'latin1'))) match = true
+    let matched = -1
+    for (const [i, key] of keys.entries()) {
+      if (timingSafeEqual(given, Buffer.from(mac(key, signed), 'latin1')) && matched === -1) matched = i
     }
-    if (!match) return reject('bad-signature')
+    if (matched === -1) return reject('bad-signature')
 
     // From here on the payload was produced by a holder of one of the secrets; still validate it
     // strictly (another version of pindb, a bug, or a leaked key).
@@ -414,8 +453,16 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     } catch {
       return reject('malformed')
     }
-    const wire = parseWirePins(parsed)
-    if (wire === undefined) return reject('malformed')
+    const parsedWire = parseWirePins(parsed)
+    if (parsedWire === undefined) return reject('malformed')
+    if (parsedWire.tag !== undefined) {
+      // A bound token: only the client it was bound to may use it.
+      const expected = bindingTag(matched, binding)
+      if (expected === undefined || !timingSafeEqual(Buffer.from(parsedWire.tag, 'latin1'), Buffer.from(expected, 'latin1'))) {
+        return reject('binding-mismatch')
+      }
+    }
+    const wire = parsedWire.pins
     if (wire.length === 0) return { ok: true, pins: [], dropped: 0 }
 
     const t = now()
@@ -437,11 +484,12 @@ export function createPinTokenCodec(options: PinTokenCodecOptions): PinTokenCode
     return { ok: true, pins, dropped: expired + unknown }
   }
 
-  function decode(token: string | null | undefined): DecodeResult {
+  function decode(token: string | null | undefined, options?: PinTokenBindingOptions): DecodeResult {
     if (token === null || token === undefined || token === '') return { ok: true, pins: [], dropped: 0 }
     if (typeof token !== 'string') return reject('malformed')
     try {
-      return verified(token)
+      const binding = typeof options === 'object' && options !== null && typeof options.binding === 'string' ? options.binding : undefined
+      return verified(token, binding)
     } catch {
       // Reached through a misbehaving injected clock. Input alone is not known to get here (the
       // fuzz suite checks that), but a pin token must never turn a request into a 500.

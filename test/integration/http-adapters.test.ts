@@ -1,5 +1,5 @@
 /**
- * The Express and Fastify middleware on real HTTP servers, without a database: the unit of work
+ * The Express, Fastify and Koa middleware on real HTTP servers, without a database: the unit of work
  * survives body parsing and awaits; the pin cookie goes out on JSON, streamed, piped, redirected
  * and error responses, alongside the app's own cookies; causal reads hold the response until the
  * replication position is fetched, then replay it intact.
@@ -10,11 +10,13 @@ import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import express from 'express'
 import Fastify, { type FastifyInstance } from 'fastify'
+import Koa from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { markWrite, pinDbExpress } from '../../src/express/index.js'
 import { pinDbFastify } from '../../src/fastify/index.js'
 import { createPinDb, type PinDb } from '../../src/index.js'
 import { createPinCodec } from '../../src/jobs.js'
+import { pinDbKoa } from '../../src/koa/index.js'
 
 type Cfg = Record<string, unknown>
 const SECRET = 'adapters-test-secret-0123456789-abcdefghij'
@@ -240,5 +242,100 @@ describe.each([false, true])('Fastify (causal: %s)', (causal) => {
     const response = await fetch(`${base}/nope`)
     expect(response.status).toBe(404)
     expect(pinCookies(response)).toEqual([])
+  })
+})
+
+function koaApp(pindb: PinDb<Cfg>): Koa {
+  const app = new Koa()
+  app.silent = true // the errors of /throw are expected
+  app.use(pinDbKoa(pindb, { secrets: [SECRET], exempt: (r) => { if (r.path === '/exempt-throws') throw new Error('exempt failed'); return false } }))
+  app.use(async (ctx, next) => {
+    await sleep(2)
+    switch (ctx.path) {
+      case '/json': {
+        let body = ''
+        for await (const chunk of ctx.req) body += String(chunk)
+        write(pindb)
+        ctx.body = { inContext: pindb.inContext, body: JSON.parse(body) as unknown, pinned: [...pindb.getPinned()] }
+        return
+      }
+      case '/cookie':
+        write(pindb)
+        ctx.cookies.set('app', '2')
+        ctx.body = 'ok'
+        return
+      case '/stream':
+        write(pindb)
+        ctx.type = 'text/plain'
+        ctx.body = Readable.from(['x;', 'y;', 'z;'])
+        return
+      case '/redirect':
+        write(pindb)
+        ctx.status = 303
+        ctx.redirect('/next')
+        return
+      case '/throw':
+        write(pindb)
+        throw new Error('boom')
+      case '/unwritten':
+        ctx.body = { inContext: pindb.inContext, pinned: [...pindb.getPinned()] }
+        return
+      default:
+        return next()
+    }
+  })
+  return app
+}
+
+describe.each([false, true])('Koa (causal: %s)', (causal) => {
+  const pindb = makePinDb(causal)
+  let server: Server
+  let base: string
+  beforeAll(async () => {
+    server = createServer(koaApp(pindb).callback())
+    base = await listen(server)
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  const expectPin = (response: Response) => {
+    expect(pinCookies(response)).toHaveLength(1)
+    expect(pinCookies(response)[0]).toMatch(/; Max-Age=15; Path=\/; HttpOnly; SameSite=Lax$/)
+    expect(decodeCookie(pindb, response)).toMatchObject({ ok: true, pins: [causal ? { set: 'default', position: POSITION } : { set: 'default' }] })
+  }
+
+  it('keeps the unit of work across a body read after the headers, and awaits', async () => {
+    const slow = await slowJsonPost(`${base}/json`, '{"n":3,"pad":"0123456789"}')
+    expect(await slow.json()).toEqual({ inContext: true, body: { n: 3, pad: '0123456789' }, pinned: ['default'] })
+    expectPin(slow)
+  })
+
+  it('keeps the app’s cookies; streamed and redirected responses carry the pin, bodies intact', async () => {
+    const cookie = await fetch(`${base}/cookie`)
+    expect(cookie.headers.getSetCookie()[0]).toMatch(/^app=2; path=\//)
+    expectPin(cookie)
+    const stream = await fetch(`${base}/stream`)
+    expectPin(stream)
+    expect(await stream.text()).toBe('x;y;z;')
+    const redirect = await fetch(`${base}/redirect`, { redirect: 'manual' })
+    expect([redirect.status, redirect.headers.get('location')]).toEqual([303, '/next'])
+    expectPin(redirect)
+  })
+
+  it('error responses Koa renders itself (which drop earlier headers) carry the pin', async () => {
+    const response = await fetch(`${base}/throw`)
+    expect(response.status).toBe(500)
+    expectPin(response)
+  })
+
+  it('no write, no cookie; unknown routes (404) pass through; an exempt() that throws is a 500, no pin', async () => {
+    const unwritten = await fetch(`${base}/unwritten`)
+    expect(await unwritten.json()).toEqual({ inContext: true, pinned: [] })
+    expect(pinCookies(unwritten)).toEqual([])
+    const missing = await fetch(`${base}/missing`)
+    expect(missing.status).toBe(404)
+    expect(pinCookies(missing)).toEqual([])
+    const exempt = await fetch(`${base}/exempt-throws`)
+    expect(exempt.status).toBe(500)
+    expect(pinCookies(exempt)).toEqual([])
   })
 })

@@ -1,20 +1,23 @@
 /**
- * Pins that travel, end to end: for Express, Fastify, Hono and the plain fetch wrapper, a real
+ * Pins that travel, end to end: for Express, Fastify, Koa, Hono and the plain fetch wrapper, a real
  * HTTP server with a small notes API over the routed pg pool, against the test bed with the
- * delayed replica (`default-1`, port 25434) 2 s behind and always chosen for reads. A write's pin,
+ * delayed replica (`default-1`) 5 s behind and always chosen for reads. A write's pin,
  * carried by the cookie (or header) to the next request, makes that request read its own write
  * from the primary; without it — or once the window has passed, or with a tampered token — the
- * read goes to the lagging replica and is stale.
+ * read goes to the lagging replica and is stale. A token bound to one session (`bind`) and replayed
+ * with another session's cookie is ignored, and a write made after a streamed response's headers
+ * went out is reported as a lost pin (`onPinLost`).
  */
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { serve } from '@hono/node-server'
 import express from 'express'
 import express4 from 'express4'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
+import Koa from 'koa'
 import { streamText } from 'hono/streaming'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,6 +25,8 @@ import { pinDbExpress } from '../../src/express/index.js'
 import { pinDbFastify } from '../../src/fastify/index.js'
 import { pinDbHono, withPinDb } from '../../src/fetch/index.js'
 import type { PinCarrierOptions } from '../../src/http/options.js'
+import type { PinLostEvent } from '../../src/http/pin-lost.js'
+import { pinDbKoa } from '../../src/koa/index.js'
 import { createPinDb } from '../../src/index.js'
 import type { TokenRejectedEvent } from '../../src/jobs.js'
 import { createPgPool } from '../../src/pg/index.js'
@@ -43,7 +48,26 @@ const pindb = createPinDb({
   clock: () => Date.now() + clock.offset,
 })
 const pool = createPgPool(pindb, { pg })
-const options: PinCarrierOptions = { secrets: [SECRET], onTokenRejected: (e) => events.push(e) }
+const lost: PinLostEvent[] = []
+const options: PinCarrierOptions = {
+  secrets: [SECRET],
+  onTokenRejected: (e) => events.push(e),
+  onPinLost: (e) => lost.push(e),
+  bind: (request) => request.cookies['sid'],
+}
+
+/**
+ * `/notes/late` streams: it sends the start of its body, waits until the test has the response
+ * headers and opens its gate, then writes — too late for the pin to travel — and ends the body.
+ */
+const gates = new Map<string, () => void>()
+async function lateWrite(text: string, write: (chunk: string) => unknown, end: (chunk: string) => unknown): Promise<void> {
+  await write('{"late":')
+  await new Promise<void>((resolve) => gates.set(text, resolve))
+  const id = await notes.create(text)
+  await write(String(id))
+  await end('}')
+}
 
 async function query(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
   return (await pool.query(sql, params)) as unknown as pg.QueryResult
@@ -88,6 +112,7 @@ function expressServer(lib: typeof express = express): Promise<Started> {
     for await (const chunk of notes.stream(id)) res.write(chunk)
     res.end()
   }))
+  app.post('/notes/late', caught((req, res) => lateWrite(req.body.text, (c) => res.write(c), (c) => res.end(c))))
   return new Promise((resolve) => {
     const server: Server = app.listen(0, '127.0.0.1', () => resolve({
       base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -108,6 +133,11 @@ async function fastifyServer(): Promise<Started> {
   app.post<{ Body: { text: string } }>('/notes/stream', async (request, reply) => {
     const id = await notes.create(request.body.text)
     return reply.type('application/json').send(Readable.from(notes.stream(id)))
+  })
+  app.post<{ Body: { text: string } }>('/notes/late', async (request, reply) => {
+    const body = new PassThrough()
+    void lateWrite(request.body.text, (c) => body.write(c), (c) => body.end(c))
+    return reply.type('application/json').send(body)
   })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   return { base, close: () => app.close() }
@@ -137,6 +167,10 @@ function honoServer(): Promise<Started> {
       for await (const chunk of notes.stream(id)) await stream.write(chunk)
     })
   })
+  app.post('/notes/late', async (c) => {
+    const { text } = await c.req.json<{ text: string }>()
+    return streamText(c, (stream) => lateWrite(text, (chunk) => stream.write(chunk), (chunk) => stream.write(chunk)))
+  })
   app.onError((_err, c) => c.text('failed', 500))
   return serveFetch(app.fetch)
 }
@@ -145,12 +179,75 @@ function fetchServer(): Promise<Started> {
   const handler = withPinDb(pindb, async (request: Request, _env: unknown) => {
     const { pathname } = new URL(request.url)
     if (request.method === 'GET') return Response.json(await notes.read(pathname.split('/')[2]!))
-    const id = await notes.create(((await request.json()) as { text: string }).text)
+    const { text } = (await request.json()) as { text: string }
+    if (pathname === '/notes/late') {
+      const encoder = new TextEncoder()
+      return new Response(new ReadableStream({
+        start(controller) {
+          void lateWrite(text, (c) => controller.enqueue(encoder.encode(c)), (c) => {
+            controller.enqueue(encoder.encode(c))
+            controller.close()
+          })
+        },
+      }))
+    }
+    const id = await notes.create(text)
     if (pathname === '/notes/fail') throw new Error('after the write')
     if (pathname === '/notes/stream') return new Response(Readable.toWeb(Readable.from(notes.stream(id))) as ReadableStream)
     return Response.json({ id }, { status: 201 })
   }, { ...options, onError: () => new Response('failed', { status: 500 }) })
   return serveFetch(handler)
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let body = ''
+  for await (const chunk of req) body += String(chunk)
+  return body
+}
+
+function koaServer(): Promise<Started> {
+  const app = new Koa()
+  app.silent = true // the thrown error of /notes/fail is expected
+  app.use(pinDbKoa(pindb, options))
+  app.use(async (ctx) => {
+    if (ctx.method === 'GET') {
+      ctx.body = await notes.read(ctx.path.split('/')[2]!)
+      return
+    }
+    const { text } = JSON.parse(await readBody(ctx.req)) as { text: string }
+    if (ctx.path === '/notes/late') {
+      const body = new PassThrough()
+      void lateWrite(text, (c) => body.write(c), (c) => body.end(c))
+      ctx.type = 'application/json'
+      ctx.body = body
+      return
+    }
+    const id = await notes.create(text)
+    if (ctx.path === '/notes/fail') throw new Error('after the write')
+    if (ctx.path === '/notes/stream') {
+      ctx.type = 'application/json'
+      ctx.body = Readable.from(notes.stream(id))
+      return
+    }
+    ctx.status = 201
+    ctx.body = { id }
+  })
+  return new Promise((resolve) => {
+    const server: Server = app.listen(0, '127.0.0.1', () => resolve({
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((done) => server.close(() => done())),
+    }))
+  })
+}
+
+/** Polls (bounded) until `check` returns a value. */
+async function eventually<T>(check: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const value = check()
+    if (value !== undefined) return value
+    await sleep(10)
+  }
+  throw new Error(`timed out waiting for ${what}`)
 }
 
 async function onPrimary<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -167,7 +264,7 @@ beforeAll(async () => {
   await setPgDelay(0)
   await onPrimary((c) => c.query(`CREATE TABLE ${TABLE} (id serial PRIMARY KEY, text text NOT NULL)`))
   await waitForPgReplicas()
-  await setPgDelay(2000)
+  await setPgDelay(5000) // stale reads must stay stale on a loaded machine: nothing here waits for the replica
 })
 
 afterAll(async () => {
@@ -183,6 +280,7 @@ describe.each([
   ['Express 5', () => expressServer(express)],
   ['Express 4', () => expressServer(express4)],
   ['Fastify', fastifyServer],
+  ['Koa', koaServer],
   ['Hono', honoServer],
   ['fetch wrapper', fetchServer],
 ] as const)('%s', (name, start) => {
@@ -202,11 +300,15 @@ describe.each([
   const pinCookie = (response: Response) => {
     const cookies = response.headers.getSetCookie().filter((c) => c.startsWith('pindb='))
     expect(cookies).toHaveLength(1)
-    expect(cookies[0]).toMatch(/^pindb=[\w.-]+; Max-Age=1[45]; Path=\/; HttpOnly; SameSite=Lax$/)
+    expect(cookies[0]).toMatch(/^pindb=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/)
+    // At most the window; less when a carried pin is re-sent later (a loaded machine: no timing assumption).
+    const maxAge = Number(/Max-Age=(\d+)/.exec(cookies[0]!)![1])
+    expect(maxAge).toBeGreaterThanOrEqual(1)
+    expect(maxAge).toBeLessThanOrEqual(15)
     return cookies[0]!.split(';')[0]!
   }
-  const create = async (text: string) => {
-    const response = await post('/notes', text)
+  const create = async (text: string, headers: Record<string, string> = {}) => {
+    const response = await post('/notes', text, headers)
     expect(response.status).toBe(201)
     return { id: ((await response.json()) as { id: number }).id, cookie: pinCookie(response), token: response.headers.get('x-pindb-token')! }
   }
@@ -289,5 +391,41 @@ describe.each([
     expect(body.streamed).toBe(true)
     const pinned = await read(body.id, { cookie })
     expect([pinned.found, pinned.port]).toEqual([true, PRIMARY])
+  })
+
+  it('(h) regression: a write after a streamed response’s headers cannot travel, and is reported as a lost pin', async () => {
+    // Before pindb reported it, a pin made while a response streamed vanished silently: the next
+    // request read the lagging replica with no sign of why.
+    const text = `${name} h`
+    lost.length = 0
+    const response = await post('/notes/late', text)
+    expect(response.status).toBe(200)
+    expect(response.headers.getSetCookie()).toEqual([]) // nothing was pinned when the headers went out
+    const open = await eventually(() => gates.get(text), 'the route to wait at its gate')
+    gates.delete(text)
+    open()
+    const body = JSON.parse(await response.text()) as { late: number }
+    const event = await eventually(() => lost.find((e) => e.path === '/notes/late'), 'the pin-lost event')
+    expect(event).toEqual({ sets: ['default'], reason: 'headers-sent', method: 'POST', path: '/notes/late' })
+    const next = await read(body.late)
+    expect([next.found, next.port]).toEqual([false, DELAYED]) // what the lost pin would have prevented
+  })
+
+  it('(i) a token bound to one session and replayed with another session is ignored (replica), and reported', async () => {
+    const { id, cookie, token } = await create('i', { cookie: 'sid=alice' })
+    const own = await read(id, { cookie: `sid=alice; ${cookie}` })
+    expect([own.found, own.port]).toEqual([true, PRIMARY])
+    events.length = 0
+    const replayed = await read(id, { cookie: `sid=mallory; ${cookie}` })
+    expect([replayed.found, replayed.port]).toEqual([false, DELAYED])
+    const headerReplay = await read(id, { cookie: 'sid=mallory', 'x-pindb-token': token })
+    expect([headerReplay.found, headerReplay.port]).toEqual([false, DELAYED])
+    const noSession = await read(id, { cookie })
+    expect([noSession.found, noSession.port]).toEqual([false, DELAYED])
+    expect(events.map((e) => [e.source, e.reason])).toEqual([
+      ['cookie', 'binding-mismatch'],
+      ['header', 'binding-mismatch'],
+      ['cookie', 'binding-mismatch'],
+    ])
   })
 })
