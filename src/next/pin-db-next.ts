@@ -77,7 +77,16 @@ function routeRequest(request: Request): CarrierRequest {
     },
     header: (name) => request.headers.get(name),
     headers: () => request.headers.entries(),
+    // The pin cookie gets `Secure` over HTTPS (directly, or behind a proxy that says so).
+    get secure() {
+      return request.url.startsWith('https:') || isForwardedHttps(request.headers.get('x-forwarded-proto'))
+    },
   }
+}
+
+/** True when a proxy's `X-Forwarded-Proto` says the client used HTTPS (first hop). */
+export function isForwardedHttps(value: string | null): boolean {
+  return value !== null && value.split(',')[0]!.trim().toLowerCase() === 'https'
 }
 
 /**

@@ -78,6 +78,7 @@ export async function nextCarrierRequest(apis: NextRequestApis, method: string, 
     url: headers.get('next-url') ?? '/',
     header: (name) => (name === 'cookie' ? cookie : headers.get(name)),
     headers: () => [...headers.entries()].map(([name, value]) => [name, name === 'cookie' ? cookie : value] as const),
+    secure: (headers.get('x-forwarded-proto') ?? '').split(',')[0]!.trim().toLowerCase() === 'https',
   }
 }
 

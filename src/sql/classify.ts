@@ -102,7 +102,8 @@ function classifyTokens(ctx: Context): SqlClassification {
     if (i < n && !isSemicolon(i)) continue
     if (i === n && s === n) break
     const part = analyzeStatement(ctx, s, i)
-    if (session === undefined) session = part.session
+    // A session read among several statements may follow a write: report it as session state.
+    if (session === undefined) session = part.session === 'read' ? 'other' : part.session
     if (part.transaction !== undefined) transaction = part.transaction
     s = i + 1
   }
@@ -141,7 +142,7 @@ function checkOtherReadings(ctx: Context, dialect: SqlDialect, seen: number, fir
     const other = classifyTokens(ctx)
     if (other.kind !== 'read') {
       const result: SqlClassification = { kind: 'write', reason: 'ambiguous' }
-      if (other.session !== undefined) result.session = other.session
+      if (other.session !== undefined) result.session = other.session === 'read' ? 'other' : other.session
       if (other.transaction !== undefined) result.transaction = other.transaction
       return result
     }

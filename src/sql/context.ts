@@ -26,10 +26,26 @@ export class Context {
   /** First session state a scan found. */
   session: SqlSessionKind | undefined = undefined
 
-  /** Records a finding of a scan (the first reason and first session win). */
+  /**
+   * Records a finding of a scan. The first reason and first session win, except that a
+   * statement is a session read (`session: 'read'`) only when every finding is one: any other
+   * finding replaces the reason of a session read, and a session read mixed with anything else
+   * is reported as session state (`'other'` unless the other finding names one).
+   */
   found(reason: string, session: SqlSessionKind | undefined): void {
-    if (this.reason === undefined) this.reason = reason
-    if (this.session === undefined && session !== undefined) this.session = session
+    if (this.reason === undefined) {
+      this.reason = reason
+      this.session = session
+      return
+    }
+    if (session === 'read') {
+      if (this.session !== 'read') this.session ??= 'other'
+      return
+    }
+    if (this.session === 'read') {
+      this.reason = reason
+      this.session = session ?? 'other'
+    } else if (this.session === undefined && session !== undefined) this.session = session
   }
 
   /** Word id of token `i` if it is a word before `e`, else 0. */

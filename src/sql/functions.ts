@@ -107,6 +107,9 @@ function nameHash(sql: string, buf: TokenBuffer, i: number): number {
   return h
 }
 
+const LAST_INSERT_ID_REASON = 'write-function:last_insert_id'
+const CLOSE = 41
+
 /** What a write-function call found: its reason and the session state it touches. */
 export interface CallVerdict {
   reason: string
@@ -140,7 +143,13 @@ export function writeCall(sql: string, buf: TokenBuffer, i: number, first: numbe
   const id = v < 0 ? -v : v
   if (id !== 0) {
     const fn = writeFunctionOf(id)
-    if (fn !== undefined) return { reason: fn.reason, session: fn.session }
+    if (fn !== undefined) {
+      // MySQL `LAST_INSERT_ID()` reads the session's value; `LAST_INSERT_ID(expr)` sets it.
+      if (fn.reason === LAST_INSERT_ID_REASON && buf.type(i + 2) === T_PUNCT && buf.val(i + 2) === CLOSE) {
+        return { reason: 'session-function:last_insert_id', session: 'read' }
+      }
+      return { reason: fn.reason, session: fn.session }
+    }
   } else {
     const c = sql.charCodeAt(buf.start(i) + (t === T_QIDENT ? 1 : 0)) | 0x20
     if (c === 112 || c === 108) {

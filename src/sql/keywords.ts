@@ -44,18 +44,19 @@ const WORDS = [
   'pg_replication_origin_advance', 'pg_replication_origin_xact_setup', 'pg_file_write',
   'pg_file_unlink', 'pg_file_rename', 'pg_file_sync', 'lowrite', 'loread', 'dblink_exec',
   'get_lock', 'release_lock', 'release_all_locks', 'last_insert_id', 'found_rows', 'row_count',
-  'master_pos_wait', 'source_pos_wait',
+  'master_pos_wait', 'source_pos_wait', 'connection_id', 'pg_backend_pid', 'pg_my_temp_schema',
+  'txid_current_if_assigned', 'pg_current_xact_id_if_assigned',
 ] as const
 
 /** A word of the keyword table. */
 export type Word = (typeof WORDS)[number]
 
 /** Session state a write function touches, or `undefined` for none. */
-type FnSession = 'advisory-lock' | 'set' | 'other' | undefined
+type FnSession = 'advisory-lock' | 'set' | 'other' | 'read' | undefined
 
 /** Functions whose call makes a statement a write, with the session state they touch. */
 const WRITE_FUNCTIONS: ReadonlyArray<readonly [Word, FnSession]> = [
-  ['nextval', undefined], ['setval', undefined], ['currval', 'other'], ['lastval', 'other'],
+  ['nextval', undefined], ['setval', undefined], ['currval', 'read'], ['lastval', 'read'],
   ['pg_notify', undefined], ['set_config', 'set'], ['txid_current', undefined],
   ['pg_current_xact_id', undefined], ['pg_switch_wal', undefined], ['pg_switch_xlog', undefined],
   ['pg_create_restore_point', undefined], ['pg_backup_start', 'other'], ['pg_backup_stop', 'other'],
@@ -77,8 +78,10 @@ const WRITE_FUNCTIONS: ReadonlyArray<readonly [Word, FnSession]> = [
   ['pg_file_write', undefined], ['pg_file_unlink', undefined], ['pg_file_rename', undefined],
   ['pg_file_sync', undefined], ['lowrite', 'other'], ['loread', 'other'], ['dblink_exec', undefined],
   ['get_lock', 'advisory-lock'], ['release_lock', 'advisory-lock'],
-  ['release_all_locks', 'advisory-lock'], ['last_insert_id', 'other'], ['found_rows', 'other'],
-  ['row_count', 'other'], ['master_pos_wait', undefined], ['source_pos_wait', undefined],
+  ['release_all_locks', 'advisory-lock'], ['last_insert_id', 'other'], ['found_rows', 'read'],
+  ['row_count', 'read'], ['master_pos_wait', undefined], ['source_pos_wait', undefined],
+  ['connection_id', 'read'], ['pg_backend_pid', 'read'], ['pg_my_temp_schema', 'read'],
+  ['txid_current_if_assigned', 'read'], ['pg_current_xact_id_if_assigned', 'read'],
 ]
 
 /**
@@ -86,7 +89,10 @@ const WRITE_FUNCTIONS: ReadonlyArray<readonly [Word, FnSession]> = [
  * (a sequence's value in this session, the last statement's row count…), so they must run
  * where that statement ran.
  */
-const SESSION_READS: ReadonlySet<Word> = new Set<Word>(['currval', 'lastval', 'found_rows', 'row_count', 'pg_export_snapshot'])
+const SESSION_READS: ReadonlySet<Word> = new Set<Word>([
+  'currval', 'lastval', 'found_rows', 'row_count', 'pg_export_snapshot', 'connection_id', 'pg_backend_pid',
+  'pg_my_temp_schema', 'txid_current_if_assigned', 'pg_current_xact_id_if_assigned',
+])
 
 /** A function call that makes a statement a write. */
 export interface WriteFunction {

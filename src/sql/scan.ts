@@ -6,9 +6,9 @@
  * @module
  */
 import type { Context } from './context.js'
-import { writeCall } from './functions.js'
+import { tokenName, writeCall } from './functions.js'
 import { kw } from './keywords.js'
-import { T_PUNCT, T_QIDENT, T_USERVAR, T_WORD } from './tokens.js'
+import { T_PUNCT, T_QIDENT, T_SYSVAR, T_USERVAR, T_WORD } from './tokens.js'
 
 const INSERT = kw('insert')
 const UPDATE = kw('update')
@@ -114,5 +114,28 @@ function inspect(ctx: Context, i: number, s: number, e: number, userVariables: b
     }
   } else if (t === T_USERVAR && userVariables) {
     ctx.found('user-variable', 'user-variable')
+  } else if (t === T_SYSVAR) {
+    const name = sessionVariable(ctx, i, e)
+    if (name !== undefined) ctx.found(`session-variable:${name}`, 'read')
   }
+}
+
+/**
+ * MySQL/MariaDB system variables whose value is per-connection state that an earlier statement
+ * left: the last generated id, the last statement's diagnostics, the connection's own id.
+ */
+const SESSION_VARIABLES: ReadonlySet<string> = new Set([
+  'identity', 'last_insert_id', 'insert_id', 'warning_count', 'error_count', 'last_gtid', 'pseudo_thread_id',
+])
+
+/** The name of the per-connection system variable at token `i` (`@@identity`, `@@session.last_insert_id`), else undefined. */
+function sessionVariable(ctx: Context, i: number, e: number): string | undefined {
+  const buf = ctx.buf
+  let name = ctx.sql.slice(buf.start(i) + 2, buf.end(i)).toLowerCase()
+  if ((name === 'session' || name === 'local') && ctx.punctAt(i + 1, e, DOT) && i + 2 < e) {
+    const t = buf.type(i + 2)
+    if (t !== T_WORD && t !== T_QIDENT) return undefined
+    name = tokenName(ctx.sql, buf, i + 2)
+  }
+  return SESSION_VARIABLES.has(name) ? name : undefined
 }

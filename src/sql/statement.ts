@@ -165,7 +165,7 @@ function show(ctx: Context, s: number, e: number): SqlClassification {
     const w = ctx.wordAt(s + 1, e)
     const counted = w === COUNT ? ctx.wordAt(s + 5, e) : 0
     if (w === WARNINGS || w === ERRORS || w === PROFILE || w === PROFILES || counted === WARNINGS || counted === ERRORS) {
-      return write('show-session', 'other')
+      return write('show-session', 'read')
     }
     // `SHOW … WHERE expr` can call functions. (`'u'@'h'` account names are not variables.)
     if (scanQuery(ctx, s, e, false)) return write(ctx.reason as string, ctx.session)

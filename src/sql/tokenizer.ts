@@ -294,6 +294,8 @@ export function tokenize(sql: string, dialect: SqlDialect, mode: number, out: To
             i++
           }
           type = T_SYSVAR
+          // A few system variables read per-connection state (`@@identity`): let the scan look.
+          mark = true
         } else if (next === 39 || next === 34 || next === 96) {
           i = scanQuoted(sql, i + 2, n, next, next !== 96 && plainBackslash)
           if (next !== 96 && sawBackslash) ambiguity |= LEX_FLIP_BACKSLASH

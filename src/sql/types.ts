@@ -47,6 +47,7 @@ export type SqlSessionKind =
   | 'use'
   | 'user-variable'
   | 'other'
+  | 'read'
 
 /** Result of {@link classifySql}. */
 export interface SqlClassification {
@@ -65,6 +66,7 @@ export interface SqlClassification {
    *
    * Writes: `'dml'`, `'writable-cte'`, `'locking-read'`, `'select-into'`,
    * `'write-function:<name>'`, `'session-function:<name>'` (currval, lastval, FOUND_ROWS…),
+   * `'session-variable:<name>'` (MySQL `@@identity`, `@@last_insert_id`…),
    * `'user-variable'`, `'ddl'`, `'dcl'`, `'transaction'`, `'set'`, `'prepare'`, `'execute'`,
    * `'cursor'`, `'lock'`, `'listen'`, `'notify'`, `'call'`, `'do'`, `'maintenance'`, `'admin'`,
    * `'discard'`, `'use'`, `'handler'`, `'diagnostics'`, `'load'`, `'xa'`, `'copy-from'`,
@@ -84,6 +86,14 @@ export interface SqlClassification {
   /**
    * The statement creates or depends on state that lives in the server session and must not
    * be split across servers. Whenever this is set, `kind` is `'write'`.
+   *
+   * `'read'`: a single statement that only reads per-connection state an earlier statement
+   * left, and changes nothing — `LAST_INSERT_ID()`, `ROW_COUNT()`, `FOUND_ROWS()`,
+   * `CONNECTION_ID()`, `@@identity` / `@@last_insert_id` / `@@warning_count` …, `SHOW WARNINGS`
+   * (MySQL); `lastval()`, `currval()`, `pg_backend_pid()` (PostgreSQL). It must run on the
+   * connection whose state it reads (where the session's last statement ran; the primary for a
+   * pool's own query), but it neither pins nor anchors. Mixed with any other finding, or among
+   * several statements, such a read is reported as `'other'` instead.
    */
   session?: SqlSessionKind
 }

@@ -44,3 +44,28 @@ describe('planFor', () => {
     expect(plan(sql, dialect).force).toBeUndefined()
   })
 })
+
+describe('session reads (regression: session-scoped values read from another connection)', () => {
+  it.each([
+    ['SELECT LAST_INSERT_ID()', 'mysql'],
+    ['SELECT @@identity', 'mysql'],
+    ['SELECT CONNECTION_ID()', 'mysql'],
+    ['SHOW WARNINGS', 'mysql'],
+    ['SELECT lastval()', 'postgres'],
+    ["SELECT currval('s')", 'postgres'],
+    ['SELECT pg_backend_pid()', 'postgres'],
+  ] as const)('%s: a read of the connection whose state it reads, which neither pins nor anchors', (sql, dialect) => {
+    expect(classifySql(sql, { dialect })).toMatchObject({ kind: 'write', session: 'read' })
+    expect(plan(sql, dialect)).toEqual({ intent: 'read', force: 'primary', reason: 'session', session: false, connectionRead: true })
+  })
+
+  it.each([
+    ['SELECT LAST_INSERT_ID(5)', 'mysql'],
+    ["SELECT GET_LOCK('l', 1), LAST_INSERT_ID()", 'mysql'],
+    ['INSERT INTO t VALUES (1); SELECT LAST_INSERT_ID()', 'mysql'],
+    ["SELECT nextval('s'), currval('s')", 'postgres'],
+  ] as const)('%s: mixed with anything else it keeps its session and is not a connection read', (sql, dialect) => {
+    expect(plan(sql, dialect)).toMatchObject({ session: true })
+    expect(plan(sql, dialect).connectionRead).toBeUndefined()
+  })
+})
