@@ -36,6 +36,7 @@ const CONNECTION_MESSAGES = [
   // pg's own timeouts (`query_timeout`, `connectionTimeoutMillis`): on a replica, a read elsewhere is the answer.
   'Query read timeout',
   'timeout exceeded when trying to connect',
+  'timeout expired',
 ]
 
 /**

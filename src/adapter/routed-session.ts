@@ -155,7 +155,10 @@ export class RoutedSession<Conn extends object> {
       }
     }
     if (plan.connectionRead === true && this.#anchor === undefined) {
-      const alias = this.#lastAlias ?? this.#home?.alias ?? host.route(statement).alias
+      // The connection whose state it reads: the last statement's if this session still has it
+      // (its home, or one it holds), else its home (what `processID` names), else where it ran.
+      const last = this.#lastAlias !== undefined && this.connectionFor(this.#lastAlias) !== undefined ? this.#lastAlias : undefined
+      const alias = last ?? this.#home?.alias ?? this.#lastAlias ?? host.route(statement).alias
       if (alias === this.#lastAlias || alias === this.#home?.alias) {
         const topology = this.#seam.topology
         const set = topology.sets.has(alias) ? alias : topology.replicaToSet.get(alias)

@@ -17,11 +17,20 @@ export const MONITOR_OPTIONS_SCHEMA: Schema = {
   timeoutMs: { ...positiveMs, example: '1000' },
 }
 
-/** The options every routed pool shares: `set`, `writeFunctions`, `monitor`. Adapters spread it into their own schema. */
+/** `liveness` of a routed pool: how long a caller may wait on a dead or hung server. */
+export const LIVENESS_OPTIONS_SCHEMA: Schema = {
+  connectTimeoutMs: { ...positiveMs, example: '2000' },
+  probeAfterMs: { ...positiveMs, example: '1000' },
+  probeTimeoutMs: { ...positiveMs, example: '1000' },
+  recoverEveryMs: { ...positiveMs, example: '500' },
+}
+
+/** The options every routed pool shares: `set`, `writeFunctions`, `monitor`, `liveness`. Adapters spread it into their own schema. */
 export const ROUTED_POOL_OPTIONS_SCHEMA: Schema = {
   set: { type: 'string', nonEmpty: true, example: "'default'" },
   writeFunctions: { type: 'array', items: { type: 'string', nonEmpty: true, expected: 'a non-empty string (a function name)' }, example: "['audit_log']" },
   monitor: { type: ['boolean', 'object'], nested: MONITOR_OPTIONS_SCHEMA, expected: 'true, false or { intervalMs, timeoutMs } (positive milliseconds)', example: '{ intervalMs: 1000 }' },
+  liveness: { type: 'object', nested: LIVENESS_OPTIONS_SCHEMA, expected: '{ connectTimeoutMs, probeAfterMs, probeTimeoutMs, recoverEveryMs } (positive milliseconds)' },
 }
 
 function delegateProblem(value: unknown): string | undefined {

@@ -79,5 +79,8 @@ export function createPgModule<M extends PgModuleLike>(pindb: PinDb<object>, opt
   routed['Pool'] = Pool
   routed['Client'] = Client
   routed['default'] = routed
+  // pg's lazy `native` getter would hand ORMs (TypeORM uses `driver.native` when pg-native is
+  // installed) an unrouted driver: a silent bypass. The routed module has no native flavour.
+  Object.defineProperty(routed, 'native', { value: null, enumerable: false, configurable: true })
   return routed as unknown as M
 }

@@ -10,22 +10,11 @@ import { ROUTED_POOL_OPTIONS_SCHEMA } from '../config/schemas.js'
 import { validateOptions, type FieldSpec, type Schema } from '../config/validate.js'
 import { CLIENT_KEYS, POOL_KEYS } from './physical.js'
 
-const positiveMs: FieldSpec = { type: 'number', min: 0, exclusiveMin: true, max: 2_147_483_647 }
-
-/** `liveness` of a routed pool. */
-export const LIVENESS_SCHEMA: Schema = {
-  connectTimeoutMs: { ...positiveMs, example: '2000' },
-  probeAfterMs: { ...positiveMs, example: '1000' },
-  probeTimeoutMs: { ...positiveMs, example: '1000' },
-  recoverEveryMs: { ...positiveMs, example: '500' },
-}
-
 const any: FieldSpec = { type: ['string', 'number', 'boolean', 'function', 'object', 'array'] }
 
 const PG_SCHEMA: Schema = {
   pg: { type: ['object', 'function'], expected: "the `pg` module (import pg from 'pg')" },
   ...ROUTED_POOL_OPTIONS_SCHEMA,
-  liveness: { type: 'object', nested: LIVENESS_SCHEMA, expected: '{ connectTimeoutMs, probeAfterMs, probeTimeoutMs, recoverEveryMs } (positive milliseconds)' },
   createPool: { type: 'function', expected: 'a function (alias, config) => pg.Pool' },
   max: { type: 'number', integer: true, min: 1 },
   connectionTimeoutMillis: { type: 'number', min: 0 },

@@ -78,6 +78,23 @@ describe('regression: a write acknowledged and lost through done(err)', () => {
   })
 })
 
+describe('regression: pool.query ran in another unit of work\'s context', () => {
+  it('40 units of work on max 2: each write pins its own unit of work, and unpinned reads stay on replicas', async () => {
+    const { pindb, pool } = setup({ unscopedWrites: 'throw' }, { max: 2 })
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pindb.run(async () => {
+      if (i % 4 === 0) {
+        await pool.query('INSERT INTO fault_notes (body) VALUES ($1)', [`ctx-${i}`])
+        return { wrote: true, pinned: pindb.isPinned('default'), port: await portOf(pool) }
+      }
+      return { wrote: false, pinned: pindb.isPinned('default'), port: await portOf(pool) }
+    })))
+    for (const r of results) {
+      expect(r.pinned).toBe(r.wrote)
+      expect(r.port).toBe(r.wrote ? PRIMARY : R0)
+    }
+  })
+})
+
 describe('regression: an idle client\'s error must not crash the process', () => {
   it('a terminated idle home connection removes its client from the pool; with no error listener nothing is thrown', async () => {
     const { pindb, pool } = setup({}, { max: 2 })
