@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { registerSeam } from './adapter/seam.js'
+import { registerSeam, type RoutingSeam } from './adapter/seam.js'
 import { ContextStore, PinContext } from './context.js'
 import { PinDbError, UnpinnedWriteError } from './errors.js'
 import { normalizeOptions, type NormalizedOptions, type PinDbOptions, type RouteHints } from './options.js'
@@ -42,17 +42,37 @@ export class PinDb<C extends object = Record<string, unknown>> {
     })
     this.servers = new ServerRegistry(Object.keys(this.topology.databases), this.options.backoff)
     this.#router = new Router(this.topology, this.options, this.#store, this.servers, createChooser(options.replicaChoice ?? 'round-robin'))
+    registerSeam(this, this.#seam())
+  }
+
+  /** The adapters' interface to this instance (see `src/adapter/seam.ts`): kept off the user's API. */
+  #seam(): RoutingSeam {
     const self = this
-    registerSeam(this, {
+    const known = (alias: string, api: string): void => {
+      this.#router.setOf(alias, api)
+    }
+    return {
       topology: this.topology,
       servers: this.servers,
       options: this.options,
       now: this.options.clock,
       get inContext() { return self.inContext },
       route: (intent, hints, opts) => this.#router.route(intent, hints, opts),
-      emitRoute: (decision, sql) => { this.#router.emit(decision, sql) },
       assertWritable: (hints, opts) => this.#router.assertWritable(hints, opts),
-      noteWrite: (set) => this.noteWrite(set),
+      emitRoute: (decision, sql) => { this.#router.emit(decision, sql) },
+      notePosition: (set, position) => {
+        const dbSet = this.#router.setOf(set, 'notePosition(set)')
+        if (dbSet === undefined) return
+        const pin = this.#store.current()?.ctx?.pins.get(dbSet)
+        if (pin !== undefined && isPosition(position)) pin.position = laterPosition(pin.position, position)
+      },
+      noteWrite: (set) => {
+        // With `causal`, the set's position becomes pending: its reads go to the primary until
+        // settlePositions() (called by the middleware and job wrappers) fetches the position once.
+        if (!this.options.causal) return
+        const pin = this.#store.current()?.ctx?.pins.get(set)
+        if (pin !== undefined) pin.positionPending = true
+      },
       refusedAsWrite: (set, sql) => {
         const ctx = this.#store.current()?.ctx
         if (this.options.mode === 'strict') {
@@ -61,16 +81,40 @@ export class PinDb<C extends object = Record<string, unknown>> {
           pinSet(ctx, set)
         }
       },
-      registerPositionSource: (set, source) => this.registerPositionSource(set, source),
+      registerPositionSource: (set, source) => {
+        known(set, 'registerPositionSource(set)')
+        this.#positionSources.set(set, source)
+        return () => {
+          if (this.#positionSources.get(set) === source) this.#positionSources.delete(set)
+        }
+      },
       reportFailure: (alias) => {
+        known(alias, 'reportFailure(alias)')
         const began = this.servers.fail(alias, this.options.clock())
         if (this.topology.replicaToSet.has(alias)) this.servers.get(alias).counters.failovers++
         return began
       },
-      reportSuccess: (alias) => this.servers.succeed(alias),
-      track: (alias) => this.track(alias),
-      onClose: (hook) => this.onClose(hook),
-    })
+      reportSuccess: (alias) => {
+        known(alias, 'reportSuccess(alias)')
+        this.servers.succeed(alias)
+      },
+      track: (alias) => {
+        known(alias, 'track(alias)')
+        const state = this.servers.get(alias)
+        state.outstanding++
+        let done = false
+        return () => {
+          if (!done) {
+            done = true
+            state.outstanding--
+          }
+        }
+      },
+      onClose: (hook) => {
+        this.#closeHooks.add(hook)
+        return () => this.#closeHooks.delete(hook)
+      },
+    }
   }
 
   /** The flat `{ alias: config }` map, as {@link populateReplicas} builds it, plus unmanaged aliases. */
@@ -210,18 +254,11 @@ export class PinDb<C extends object = Record<string, unknown>> {
     return this.#router.route('write', hints).alias
   }
 
-  /** The full routing decision (alias, set, role, reason), for adapters. Same rules as {@link PinDb.dbForRead} / {@link PinDb.dbForWrite}. */
+  /** The full routing decision (alias, set, role, reason, and its route event). Same rules as {@link PinDb.dbForRead} / {@link PinDb.dbForWrite}. */
   route(intent: 'read' | 'write', hints?: RouteHints, options?: RouteOptions): RouteDecision {
     return this.#router.route(intent, hints, options)
   }
 
-  /**
-   * Adapters: report a decision made without the routing rules (a statement inside an open
-   * transaction runs where the transaction runs), so that counters and subscribers see it.
-   */
-  emitRoute(decision: RouteDecision, sql?: string): void {
-    this.#router.emit(decision, sql)
-  }
 
   /**
    * Runs `fn` with reads and writes of a set going to its primary (django-pindb's `master()`):
@@ -263,40 +300,8 @@ export class PinDb<C extends object = Record<string, unknown>> {
     return out.sort((a, b) => (a.set < b.set ? -1 : a.set > b.set ? 1 : 0))
   }
 
-  /**
-   * Records the primary's replication position after this unit of work's write to a set
-   * committed (adapters call this). With `causal`, later reads of the set may use a replica that
-   * has replayed it. Ignored outside a context or when the set is not pinned.
-   */
-  notePosition(set: string, position: string): void {
-    const dbSet = this.#router.setOf(set, 'notePosition(set)')
-    if (dbSet === undefined) return
-    const pin = this.#store.current()?.ctx?.pins.get(dbSet)
-    if (pin !== undefined && isPosition(position)) pin.position = laterPosition(pin.position, position)
-  }
 
-  /**
-   * Adapters: a write to `set` committed in this unit of work. With `causal`, the set's position
-   * becomes pending: reads of the set go to the primary until {@link PinDb.settlePositions} (called
-   * by the middleware and job wrappers before carrying pins on) fetches the primary's position once.
-   */
-  noteWrite(set: string): void {
-    if (!this.options.causal) return
-    const pin = this.#store.current()?.ctx?.pins.get(set)
-    if (pin !== undefined) pin.positionPending = true
-  }
 
-  /**
-   * Adapters: how to read a set's primary replication position (PostgreSQL
-   * `pg_current_wal_insert_lsn()`, MariaDB `@@gtid_binlog_pos`). Returns an unregister function.
-   */
-  registerPositionSource(set: string, source: () => Promise<string | undefined>): () => void {
-    this.#router.setOf(set, 'registerPositionSource(set)')
-    this.#positionSources.set(set, source)
-    return () => {
-      if (this.#positionSources.get(set) === source) this.#positionSources.delete(set)
-    }
-  }
 
   /**
    * Fetches the primary position of every set written in this unit of work whose position is
@@ -322,32 +327,8 @@ export class PinDb<C extends object = Record<string, unknown>> {
     }))
   }
 
-  /** Adapters: a server refused a connection or died mid-query; skip it for reads with back-off. */
-  reportFailure(alias: string): void {
-    this.#router.setOf(alias, 'reportFailure(alias)')
-    this.servers.fail(alias, this.options.clock())
-    if (this.topology.replicaToSet.has(alias)) this.servers.get(alias).counters.failovers++
-  }
 
-  /** Adapters: a server answered; end its back-off. */
-  reportSuccess(alias: string): void {
-    this.#router.setOf(alias, 'reportSuccess(alias)')
-    this.servers.succeed(alias)
-  }
 
-  /** Adapters: count a query in flight on `alias` (least-outstanding choice); call the returned function when it ends. */
-  track(alias: string): () => void {
-    this.#router.setOf(alias, 'track(alias)')
-    const state = this.servers.get(alias)
-    state.outstanding++
-    let done = false
-    return () => {
-      if (!done) {
-        done = true
-        state.outstanding--
-      }
-    }
-  }
 
   /** A snapshot of every server's state and counters. */
   stats(): Record<string, Readonly<ServerState>> {
@@ -356,13 +337,8 @@ export class PinDb<C extends object = Record<string, unknown>> {
     return out
   }
 
-  /** Registers cleanup to run on {@link PinDb.close} (monitors, pools). Returns an unregister function. */
-  onClose(hook: () => Promise<void> | void): () => void {
-    this.#closeHooks.add(hook)
-    return () => this.#closeHooks.delete(hook)
-  }
 
-  /** Stops everything registered with {@link PinDb.onClose} (replica monitors, routed pools). */
+  /** Ends every routed pool, replica monitor and instrumentation created for this instance. */
   async close(): Promise<void> {
     const hooks = [...this.#closeHooks]
     this.#closeHooks.clear()

@@ -27,6 +27,8 @@ export interface RoutingSeam {
   assertWritable(hints: RouteHints | undefined, options?: RouteOptions): void
   /** Counts and publishes a decision made without the routing rules (inside an open transaction). */
   emitRoute(decision: RouteDecision, sql?: string): void
+  /** The primary's replication position after this unit of work's write to `set` (an adapter that learns it from the write). */
+  notePosition(set: string, position: string): void
   /** A write to `set` committed in this unit of work (causal positions become pending). */
   noteWrite(set: string): void
   /**

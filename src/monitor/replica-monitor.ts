@@ -16,6 +16,7 @@ import { MONITOR_OPTIONS_SCHEMA } from '../config/schemas.js'
 import { validateOptions } from '../config/validate.js'
 import type { PinDb } from '../pindb.js'
 import { positionReached } from '../position.js'
+import { seamOf } from '../adapter/seam.js'
 
 /** Reads positions for one dialect. */
 export interface PositionProbe {
@@ -119,12 +120,12 @@ export class ReplicaMonitor {
         state.lagMs = this.#lagMs(set, position, primary)
         state.caughtUpAt = this.#caughtUpAt(set, position)
         state.lagBytes = primary === undefined ? undefined : this.#probe.bytesBetween?.(position, primary)
-        pindb.reportSuccess(alias)
+        seamOf(pindb).reportSuccess(alias)
       } catch {
         state.lagMs = undefined
         state.lagBytes = undefined
         state.caughtUpAt = undefined
-        pindb.reportFailure(alias)
+        seamOf(pindb).reportFailure(alias)
       }
     }))
   }

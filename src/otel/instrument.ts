@@ -17,6 +17,7 @@ import { RouteMetrics } from './route-metrics.js'
 import { observeServers } from './server-metrics.js'
 import { SpanRecorder } from './span-recorder.js'
 import { tokenRecorder } from './token-events.js'
+import { seamOf } from '../adapter/seam.js'
 
 /** A running instrumentation, returned by {@link instrumentPinDb}. */
 export interface PinDbInstrumentation {
@@ -95,7 +96,7 @@ export function instrumentPinDb(pindb: PinDb<object>, options: InstrumentPinDbOp
     unregisterClose()
     active.delete(pindb)
   }
-  const unregisterClose = pindb.onClose(disable)
+  const unregisterClose = seamOf(pindb).onClose(disable)
   return { disable }
 }
 

@@ -16,6 +16,7 @@ import type { PgjsServer } from './server.js'
 import { makeSql, type ScopeSql } from './sql-function.js'
 import { statementText, type PgjsKit } from './statement-text.js'
 import type { PgjsHandler, PgjsTransaction } from './types.js'
+import { seamOf } from '../adapter/seam.js'
 
 /** @internal A transaction scope's `sql`. */
 export interface TransactionSql extends ScopeSql {
@@ -57,7 +58,7 @@ function emitter(core: RoutedPoolCore<PgjsServer>, alias: string): Emit {
   const topology = pindb.topology
   const set = topology.sets.has(alias) ? alias : topology.replicaToSet.get(alias)
   const role = topology.sets.has(alias) ? 'primary' : topology.replicaToSet.has(alias) ? 'replica' : 'unmanaged'
-  return (sql) => pindb.emitRoute({ intent: planner.plan(sql).plan.intent, alias, set, role, reason: 'transaction' }, sql)
+  return (sql) => seamOf(pindb).emitRoute({ intent: planner.plan(sql).plan.intent, alias, set, role, reason: 'transaction' }, sql)
 }
 
 /** The `sql` of a transaction (or savepoint) scope: postgres.js's scope, with route events. */

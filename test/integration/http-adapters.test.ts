@@ -17,6 +17,7 @@ import { pinDbFastify } from '../../src/fastify/index.js'
 import { createPinDb, type PinDb } from '../../src/index.js'
 import { createPinCodec } from '../../src/jobs.js'
 import { pinDbKoa } from '../../src/koa/index.js'
+import { seamOf } from '../../src/adapter/seam.js'
 
 type Cfg = Record<string, unknown>
 const SECRET = 'adapters-test-secret-0123456789-abcdefghij'
@@ -24,14 +25,14 @@ const POSITION = '0/3000148'
 
 function makePinDb(causal = false): PinDb<Cfg> {
   const pindb = createPinDb<Cfg>({ primaries: { default: {}, egg: {} }, replicas: { default: [{}], egg: [{}] }, causal })
-  pindb.registerPositionSource('default', async () => (await sleep(30), POSITION))
+  seamOf(pindb).registerPositionSource('default', async () => (await sleep(30), POSITION))
   return pindb
 }
 
 /** Pins `default` as a committed write would (with a pending position under causal). */
 function write(pindb: PinDb<Cfg>): void {
   markWrite(pindb, 'default')
-  pindb.noteWrite('default')
+  seamOf(pindb).noteWrite('default')
 }
 
 /** A JSON POST whose body arrives in two parts, 20 ms apart, after the headers (parsed in the socket's async context). */

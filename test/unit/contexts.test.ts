@@ -18,6 +18,7 @@ import {
   type ReplicaChoiceInput,
   type RouteEvent,
 } from '../../src/index.js'
+import { seamOf } from '../../src/adapter/seam.js'
 
 type Cfg = Record<string, unknown>
 
@@ -651,8 +652,8 @@ describe('replica choice', () => {
     const { pindb } = setup({ replicaChoice: { weights: { 'default-0': 3, 'default-1': 1, 'default-2': 0 } }, random: () => seq.shift()! }, 3)
     const picks = Array.from({ length: 5 }, () => pindb.run(() => pindb.dbForRead(Ham)))
     expect(picks).toEqual(['default-0', 'default-0', 'default-1', 'default-1', 'default-0'])
-    pindb.reportFailure('default-0')
-    pindb.reportFailure('default-1')
+    seamOf(pindb).reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-1')
     expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-2') // nothing else left
   })
 
@@ -664,12 +665,12 @@ describe('replica choice', () => {
 
   it('least-outstanding: the replica with fewest queries in flight; ties rotate', () => {
     const { pindb } = setup({ replicaChoice: 'least-outstanding' }, 3)
-    const d0a = pindb.track('default-0')
-    const d0b = pindb.track('default-0')
-    const d1 = pindb.track('default-1')
+    const d0a = seamOf(pindb).track('default-0')
+    const d0b = seamOf(pindb).track('default-0')
+    const d1 = seamOf(pindb).track('default-1')
     expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-2')
-    const d2a = pindb.track('default-2')
-    const d2b = pindb.track('default-2')
+    const d2a = seamOf(pindb).track('default-2')
+    const d2b = seamOf(pindb).track('default-2')
     expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
     d0a()
     d0b()
@@ -691,7 +692,7 @@ describe('replica choice', () => {
         return input.candidates[input.candidates.length - 1]!
       },
     }, 3)
-    pindb.reportFailure('default-2')
+    seamOf(pindb).reportFailure('default-2')
     expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
     expect(pindb.run(() => pindb.dbForRead(Egg))).toBe('egg-1')
     expect(inputs).toEqual([
@@ -711,7 +712,7 @@ describe('replica choice', () => {
     }
     // A down replica is not a candidate either.
     const { pindb: p3 } = setup({ replicaChoice: () => 'default-0' }, 3)
-    p3.reportFailure('default-0')
+    seamOf(p3).reportFailure('default-0')
     const err = thrown(() => p3.run(() => p3.dbForRead(Ham)))
     expect(err).toBeInstanceOf(PinDbConfigError)
     expect((err as PinDbConfigError).option).toBe('replicaChoice')
@@ -723,7 +724,7 @@ describe('failover (injected clock)', () => {
     const { pindb, clock } = setup({ backoff: { baseMs: 1_000, maxMs: 8_000 } })
     pindb.run(() => {
       expect(pindb.dbForRead(Ham)).toBe('default-0')
-      pindb.reportFailure('default-0')
+      seamOf(pindb).reportFailure('default-0')
       expect(pindb.stats()['default-0']!.counters.failovers).toBe(1)
       expect(pindb.dbForRead(Ham)).toBe('default-1')
       expect(pindb.getReplica('default')).toBe('default-1')
@@ -735,7 +736,7 @@ describe('failover (injected clock)', () => {
   it('new contexts avoid the down replica until its back-off expires, then use it again', () => {
     const { pindb, clock } = setup({ backoff: { baseMs: 1_000, maxMs: 8_000 } })
     const t0 = clock.now
-    pindb.reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-0')
     expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 1_000)
     for (let i = 0; i < 4; i++) expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
     clock.now = t0 + 999
@@ -748,21 +749,21 @@ describe('failover (injected clock)', () => {
   it('back-off grows with consecutive outages (not with reports during one) up to maxMs; reportSuccess clears it at once', () => {
     const { pindb, clock } = setup({ backoff: { baseMs: 1_000, maxMs: 3_000 } })
     const t0 = clock.now
-    pindb.reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-0')
     // Regression: every connection of a pool failing at once is one outage, one back-off step —
     // once it grew per report, and a single restart pushed a healthy replica to the 30 s cap.
-    pindb.reportFailure('default-0')
-    pindb.reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-0')
     expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 1_000)
     clock.now = t0 + 1_000
-    pindb.reportFailure('default-0') // it failed again once back: a second outage
+    seamOf(pindb).reportFailure('default-0') // it failed again once back: a second outage
     expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 3_000)
     clock.now = t0 + 3_000
-    pindb.reportFailure('default-0') // a third: capped at maxMs
+    seamOf(pindb).reportFailure('default-0') // a third: capped at maxMs
     expect(pindb.stats()['default-0']!.downUntil).toBe(t0 + 6_000)
     clock.now = t0 + 5_500
     expect(pindb.run(() => pindb.dbForRead(Ham))).toBe('default-1')
-    pindb.reportSuccess('default-0')
+    seamOf(pindb).reportSuccess('default-0')
     expect(pindb.stats()['default-0']!.failures).toBe(0)
     const after = Array.from({ length: 2 }, () => pindb.run(() => pindb.dbForRead(Ham)))
     expect(after).toContain('default-0')
@@ -770,8 +771,8 @@ describe('failover (injected clock)', () => {
 
   it('all replicas down → the primary with reason unavailable', () => {
     const { pindb } = setup()
-    pindb.reportFailure('default-0')
-    pindb.reportFailure('default-1')
+    seamOf(pindb).reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-1')
     pindb.run(() => {
       expect(pindb.route('read', Ham)).toEqual({ intent: 'read', alias: 'default', set: 'default', role: 'primary', reason: 'unavailable' })
       expect(pindb.getReplica('default')).toBe('default')
@@ -781,8 +782,8 @@ describe('failover (injected clock)', () => {
 
   it("all replicas down with noReplica: 'throw' → NoReplicaAvailableError", () => {
     const { pindb } = setup({ noReplica: 'throw' })
-    pindb.reportFailure('default-0')
-    pindb.reportFailure('default-1')
+    seamOf(pindb).reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-1')
     pindb.run(() => {
       const err = thrown(() => pindb.dbForRead(Ham))
       expect(err).toBeInstanceOf(NoReplicaAvailableError)
@@ -888,9 +889,9 @@ describe('causal reads', () => {
     pindb.run(() => {
       pindb.dbForWrite(Ham)
       expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'pinned' }) // no position yet
-      pindb.notePosition('default', '0/3000148')
+      seamOf(pindb).notePosition('default', '0/3000148')
       expect(pindb.route('read', Ham)).toEqual({ intent: 'read', alias: 'default-1', set: 'default', role: 'replica', reason: 'causal' })
-      pindb.notePosition('default', '0/3000149')
+      seamOf(pindb).notePosition('default', '0/3000149')
       expect(pindb.route('read', Ham)).toEqual({ intent: 'read', alias: 'default', set: 'default', role: 'primary', reason: 'behind' })
       pindb.servers.get('default-2').position = '1/0'
       expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default-2', reason: 'causal' })
@@ -903,7 +904,7 @@ describe('causal reads', () => {
     pindb.servers.get('default-1').position = '0/9000000'
     pindb.run(() => {
       pindb.dbForWrite(Ham)
-      pindb.notePosition('default', '0/3000148')
+      seamOf(pindb).notePosition('default', '0/3000148')
       expect(pindb.route('read', Ham)).toMatchObject({ alias: 'default', reason: 'pinned' })
     })
   })
@@ -931,11 +932,11 @@ describe('causal reads', () => {
   it('notePosition keeps the later position and is ignored for an unpinned set', () => {
     const { pindb } = setup({ causal: true })
     pindb.run(() => {
-      pindb.notePosition('default', '0/3000148')
+      seamOf(pindb).notePosition('default', '0/3000148')
       expect(pindb.capturePins()).toEqual([])
       pindb.pin('default')
-      pindb.notePosition('default', '0/3000148')
-      pindb.notePosition('default', '0/3000100')
+      seamOf(pindb).notePosition('default', '0/3000148')
+      seamOf(pindb).notePosition('default', '0/3000100')
       expect(pindb.capturePins()[0]!.position).toBe('0/3000148')
     })
   })

@@ -16,6 +16,7 @@ import {
   type PinDbOptions,
   type RouteHints,
 } from '../../src/index.js'
+import { seamOf } from '../../src/adapter/seam.js'
 
 type Cfg = Record<string, unknown>
 
@@ -120,7 +121,7 @@ describe('django-pindb bugs fixed (§11)', () => {
     const { pindb } = setup()
     const first = Array.from({ length: 6 }, () => pindb.run(() => pindb.dbForRead(Ham)))
     expect(first).toEqual(['default-0', 'default-1', 'default-0', 'default-1', 'default-0', 'default-1'])
-    pindb.reportFailure('default-0')
+    seamOf(pindb).reportFailure('default-0')
     const afterFailure = Array.from({ length: 4 }, () => pindb.run(() => pindb.dbForRead(Ham)))
     expect(afterFailure).toEqual(['default-1', 'default-1', 'default-1', 'default-1'])
   })
@@ -473,20 +474,20 @@ describe('§13.4 gaps: unknown aliases and delegate answers', () => {
   })
 
   it('an unknown alias passed to reportFailure → PinDbConfigError', () => {
-    configError(() => pindb.reportFailure('nope'))
+    configError(() => seamOf(pindb).reportFailure('nope'))
   })
 
   it('an unknown alias passed to reportSuccess → PinDbConfigError', () => {
-    configError(() => pindb.reportSuccess('nope'))
+    configError(() => seamOf(pindb).reportSuccess('nope'))
   })
 
   it('an unknown alias passed to track → PinDbConfigError', () => {
-    configError(() => pindb.track('nope'))
+    configError(() => seamOf(pindb).track('nope'))
   })
 
   it('an unknown set passed to notePosition → PinDbConfigError', () => {
     pindb.run(() => {
-      configError(() => pindb.notePosition('nope', '0/3000148'))
+      configError(() => seamOf(pindb).notePosition('nope', '0/3000148'))
     })
   })
 

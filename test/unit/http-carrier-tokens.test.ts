@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createPinCarrier, nodeCarrierRequest, PIN_LOST_CHANNEL, type CarrierRequest, type CarrierUnit, type PinCarrier, type PinCarrierOptions, type PinLostEvent } from '../../src/http/index.js'
 import { createPinDb, PinDbConfigError, type PinDb, type PinDbOptions } from '../../src/index.js'
 import type { TokenRejectedEvent } from '../../src/jobs.js'
+import { seamOf } from '../../src/adapter/seam.js'
 
 type Cfg = Record<string, unknown>
 const SECRET = 'carrier-tokens-secret-0123456789-abcdefgh'
@@ -238,14 +239,14 @@ describe('pins lost to a response whose headers were sent', () => {
   it('causal: a pinned set written again after its position was sent is lost (the sent position is too old)', async () => {
     const s = setup({}, { causal: true })
     let position = 100
-    s.pindb.registerPositionSource('default', async () => `0/${position}`)
+    seamOf(s.pindb).registerPositionSource('default', async () => `0/${position}`)
     await s.carrier.run(request(), async (unit) => {
       s.pindb.pin('default')
-      s.pindb.noteWrite('default')
+      seamOf(s.pindb).noteWrite('default')
       const sent = await unit.responseHeadersAsync()
       expect(s.carrier.codec.decode(sent.find(([n]) => n === 'x-pindb-token')![1]).pins[0]?.position).toBe('0/100')
       position = 200
-      s.pindb.noteWrite('default') // a second write, after the headers
+      seamOf(s.pindb).noteWrite('default') // a second write, after the headers
       unit.end()
     })
     expect(s.lost.map((e) => e.sets)).toEqual([['default']])

@@ -10,6 +10,7 @@ import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpan
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPinCodec, createPinDb, isPinDbError, PinDbConfigError, runWithJobPins, type PinDb, type PinDbOptions } from '../../src/index.js'
 import { instrumentPinDb, PINDB_METRICS, type InstrumentPinDbOptions, type PinDbInstrumentation } from '../../src/otel/index.js'
+import { seamOf } from '../../src/adapter/seam.js'
 
 class TestReader extends MetricReader {
   constructor() {
@@ -125,7 +126,7 @@ describe('spans', () => {
     const pindb = setup()
     const span = inSpan(() => pindb.run(() => {
       expect(pindb.route('read').alias).toBe('default-0')
-      pindb.reportFailure('default-0') // what the adapters do when the replica dies, then they route the retry
+      seamOf(pindb).reportFailure('default-0') // what the adapters do when the replica dies, then they route the retry
       expect(pindb.route('read', {}, { exclude: new Set(['default-0']), reason: 'failover' }).alias).toBe('default-1')
     }))
     expect(routeEvents(span)[1]).toEqual({
@@ -138,7 +139,7 @@ describe('spans', () => {
 
   it('adapter decisions reported with emitRoute (a statement inside a transaction) are recorded too', () => {
     const pindb = setup()
-    const span = inSpan(() => pindb.emitRoute({ intent: 'read', alias: 'default', set: 'default', role: 'primary', reason: 'transaction' }, 'SELECT 1'))
+    const span = inSpan(() => seamOf(pindb).emitRoute({ intent: 'read', alias: 'default', set: 'default', role: 'primary', reason: 'transaction' }, 'SELECT 1'))
     expect(routeEvents(span)).toEqual([expect.objectContaining({ 'pindb.reason': 'transaction', 'pindb.pinned': false })])
   })
 
@@ -225,9 +226,9 @@ describe('metrics', () => {
     const r0 = pindb.servers.get('default-0')
     Object.assign(r0, { lagMs: 12, lagBytes: 4096, position: '1/0000000A', caughtUpAt: now - 250 })
     pindb.servers.get('default-1').position = '0-1-42,1-2-7' // a GTID list, as a MariaDB monitor reports
-    const done = pindb.track('default')
-    pindb.track('default')
-    pindb.reportFailure('default-1')
+    const done = seamOf(pindb).track('default')
+    seamOf(pindb).track('default')
+    seamOf(pindb).reportFailure('default-1')
     const at = (name: string, server: string) => valueOf(name, { 'pindb.server': server })
     expect(await at(PINDB_METRICS.replicaLag, 'default-0')).toBe(12)
     expect(await at(PINDB_METRICS.replicaLag, 'default-1')).toBeUndefined() // unknown: no point
@@ -297,7 +298,7 @@ describe('instances and lifecycle', () => {
     instrumentations.push(instrumentPinDb(users, { meterProvider: meterProvider!, attributes: { 'pindb.instance': 'users' }, tokens: false }))
     orders.run(() => orders.route('read'))
     users.run(() => { users.route('read'); users.route('read') })
-    const track = users.track('default-0')
+    const track = seamOf(users).track('default-0')
     expect(await valueOf(PINDB_METRICS.reads, { 'pindb.instance': 'orders' })).toBe(1)
     expect(await valueOf(PINDB_METRICS.reads, { 'pindb.instance': 'users' })).toBe(2)
     expect(await valueOf(PINDB_METRICS.outstanding, { 'pindb.instance': 'users', 'pindb.server': 'default-0' })).toBe(1)
