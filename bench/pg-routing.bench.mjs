@@ -61,7 +61,10 @@ const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.len
 if (only !== undefined && only !== 'overhead' && only !== 'mixed') fail(`--only must be "overhead" or "mixed"; got "${only}".`)
 const RUN_OVERHEAD = only !== 'mixed'
 const RUN_MIXED = only !== 'overhead'
-const SAVE = !args.has('--no-save')
+// Quick mode (PINDB_BENCH_QUICK=1; test/integration/bench-commands.test.ts): every phase and variant
+// once, for a fraction of a second, no retries — seconds, not minutes — and nothing saved.
+const QUICK = process.env.PINDB_BENCH_QUICK === '1'
+const SAVE = !args.has('--no-save') && !QUICK
 
 function num(name, fallback, min = 0) {
   const raw = process.env[name]
@@ -70,13 +73,13 @@ function num(name, fallback, min = 0) {
   if (!Number.isFinite(v) || v <= min) fail(`${name} must be a number > ${min}; got "${raw}".`)
   return v
 }
-const CONCURRENCY = Math.round(num('BENCH_CONCURRENCY', 12))
-const OVERHEAD_MS = num('BENCH_SECONDS', 5) * 1000
-const MIXED_MS = num('BENCH_MIXED_SECONDS', 8) * 1000
-const REPS = Math.round(num('BENCH_REPS', 3))
-const WARMUP_MS = num('BENCH_WARMUP_SECONDS', 1.5) * 1000
+const CONCURRENCY = Math.round(num('BENCH_CONCURRENCY', QUICK ? 4 : 12))
+const OVERHEAD_MS = num('BENCH_SECONDS', QUICK ? 0.3 : 5) * 1000
+const MIXED_MS = num('BENCH_MIXED_SECONDS', QUICK ? 0.3 : 8) * 1000
+const REPS = Math.round(num('BENCH_REPS', QUICK ? 1 : 3))
+const WARMUP_MS = num('BENCH_WARMUP_SECONDS', QUICK ? 0.1 : 1.5) * 1000
 const WRITE_P = num('BENCH_WRITE_P', 0.28)
-const RETRIES = Math.round(num('BENCH_RETRIES', 5, -1))
+const RETRIES = Math.round(num('BENCH_RETRIES', QUICK ? 0 : 5, -1))
 const NOTES = 10_000
 /** A phase during which other processes (or steal) took more than this many cores is flagged. */
 const OTHER_CPU_FLAG = 0.1

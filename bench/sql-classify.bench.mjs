@@ -25,10 +25,15 @@ const arg = (name, fallback) => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback
 }
-const ROUNDS = arg('rounds', 7)
-const SECONDS = arg('seconds', 1)
+// Quick mode (PINDB_BENCH_QUICK=1; test/integration/bench-commands.test.ts): one short round.
+const QUICK = process.env.PINDB_BENCH_QUICK === '1'
+const ROUNDS = arg('rounds', QUICK ? 1 : 7)
+const SECONDS = arg('seconds', QUICK ? 0.05 : 1)
 
-/** Transpiles src/sql/*.ts and the corpus generator into a temp dir; returns their module URLs. */
+/**
+ * Transpiles src/sql/*.ts and the corpus generator — with the test/support modules it imports
+ * (`./rng.js`, …), followed transitively — into a temp dir; returns their module URLs.
+ */
 function transpile() {
   const out = mkdtempSync(join(tmpdir(), 'pindb-sql-bench-'))
   const compile = (from, to) => {
@@ -42,7 +47,16 @@ function transpile() {
   for (const file of readdirSync(join(root, 'src/sql'))) {
     if (file.endsWith('.ts')) compile(join(root, 'src/sql', file), join(out, 'sql', file.replace(/\.ts$/, '.js')))
   }
-  compile(join(root, 'test/support/sql-corpus.ts'), join(out, 'sql-corpus.js'))
+  // The corpus and its relative imports (a missed one crashed this script: ERR_MODULE_NOT_FOUND rng.js).
+  const pending = ['sql-corpus.ts']
+  for (const done = new Set(); pending.length > 0; ) {
+    const file = pending.pop()
+    if (done.has(file)) continue
+    done.add(file)
+    const source = readFileSync(join(root, 'test/support', file), 'utf8')
+    for (const m of source.matchAll(/from '\.\/([\w-]+)\.js'/g)) pending.push(`${m[1]}.ts`)
+    compile(join(root, 'test/support', file), join(out, file.replace(/\.ts$/, '.js')))
+  }
   return { out, sql: pathToFileURL(join(out, 'sql/index.js')).href, corpus: pathToFileURL(join(out, 'sql-corpus.js')).href }
 }
 

@@ -44,11 +44,14 @@ const num = (name, fallback) => {
   if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0`)
   return v
 }
-const USERS = num('BENCH_USERS', 10)
-const LONG_USERS = num('BENCH_LONG_USERS', 20)
-const SECONDS = num('BENCH_SECONDS', 10)
-const LONG_SECONDS = num('BENCH_LONG_SECONDS', 30)
-const LAGS = (process.env.BENCH_LAGS ?? '0,200,2000,20000').split(',').map(Number)
+// Quick mode (PINDB_BENCH_QUICK=1; test/integration/bench-commands.test.ts): the same code path with
+// 2 users, 1 s cells and lags 0 and 200 ms — seconds, not minutes — and nothing saved.
+const QUICK = process.env.PINDB_BENCH_QUICK === '1'
+const USERS = num('BENCH_USERS', QUICK ? 2 : 10)
+const LONG_USERS = num('BENCH_LONG_USERS', QUICK ? 2 : 20)
+const SECONDS = num('BENCH_SECONDS', QUICK ? 1 : 10)
+const LONG_SECONDS = num('BENCH_LONG_SECONDS', QUICK ? 1 : 30)
+const LAGS = (process.env.BENCH_LAGS ?? (QUICK ? '0,200' : '0,200,2000,20000')).split(',').map(Number)
 const MODE_NAMES = (process.env.BENCH_MODES ?? 'off,request,window-2s,window-15s,causal').split(',')
 for (const m of MODE_NAMES) if (!MODES[m]) throw new Error(`unknown mode "${m}" in BENCH_MODES; known: ${Object.keys(MODES).join(', ')}`)
 const LONG_LAG_MS = 10_000
@@ -167,7 +170,8 @@ async function main() {
           `reason ${r.reason} pin ${r.pinned ? r.pinPosition ?? '(no position)' : '(none)'} monitor knew ${r.knownPosition ?? '–'} server replayed ${r.serverPosition}`)
       }
     }
-    if (!args.has('--no-save')) {
+    if (QUICK) log('\n  quick mode (PINDB_BENCH_QUICK=1): nothing saved')
+    else if (!args.has('--no-save')) {
       const results = path.join(ROOT, 'bench', 'results', 'staleness.md')
       writeResults(results, meta, cells, staleCausal)
       writeDocsSection(path.join(ROOT, 'docs', 'benchmarks.md'), meta, cells, NOTES)

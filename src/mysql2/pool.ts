@@ -87,6 +87,8 @@ export class PinDbMysqlPool extends EventEmitter {
       create: (alias, config, connectTimeoutMs?: number) => this.#createPool(alias, config, connectTimeoutMs),
       end: (pool) => pool.end(),
       probe: mysqlProbe,
+      ping: (_alias, config, timeoutMs) => this.#ping(config, timeoutMs),
+      abort: (conn) => abortConnection(conn),
     }, options)
     this.sql = new SqlHelpers(() => this.#module)
     this.#callback = new PinDbMysqlCallbackPool(this)
@@ -123,6 +125,21 @@ export class PinDbMysqlPool extends EventEmitter {
     const ready = 'getConnection' in pool && !('promise' in pool && typeof pool.promise === 'function') ? pool : (pool as { promise(): MysqlPoolLike }).promise()
     this.#events.add(ready)
     return ready
+  }
+
+  /** Liveness: a fresh connection to the server answers `SELECT 1` (rejects otherwise). */
+  async #ping(config: object, timeoutMs: number): Promise<void> {
+    const mysql = this.#module
+    if (mysql?.createConnection === undefined) return
+    const conn = await (mysql.createConnection({ ...mergeConfig(this.#options.config, config), connectTimeout: timeoutMs }) as Promise<{ query(sql: string): Promise<unknown>; end(): Promise<void>; destroy(): void; on?(event: string, fn: () => void): unknown }>)
+    conn.on?.('error', () => {})
+    const kill = setTimeout(() => conn.destroy(), timeoutMs)
+    try {
+      await conn.query('SELECT 1')
+    } finally {
+      clearTimeout(kill)
+      conn.end().catch(() => conn.destroy())
+    }
   }
 
   /** @internal A fresh routed connection (nothing is acquired until its first statement). */
@@ -315,4 +332,11 @@ export class PinDbMysqlCallbackPool extends EventEmitter {
  */
 export function createMysqlPool(pindb: PinDb<object>, options: MysqlPoolOptions = {}): PinDbMysqlPool {
   return new PinDbMysqlPool(pindb, options)
+}
+
+/** Destroys a mysql2 connection whose server stopped answering (its statement then fails). */
+function abortConnection(conn: unknown): void {
+  const c = conn as { destroy?(): void; connection?: { destroy?(): void } }
+  if (typeof c.connection?.destroy === 'function') c.connection.destroy()
+  else c.destroy?.()
 }

@@ -1,29 +1,23 @@
 /**
- * MariaDB replication positions: the primary's `@@gtid_binlog_pos` (read after commit), a
- * replica's `@@gtid_slave_pos`, and `MASTER_GTID_WAIT` to wait for a replica to apply a position.
+ * MariaDB replication positions through the per-server pools, with the SQL shared by every
+ * adapter and the CLI (`src/sql-positions/mysql.ts`): the primary's `@@gtid_binlog_pos` (read after
+ * commit) and a replica's `@@gtid_slave_pos`. Causal waits poll the replica's position through the
+ * shared position watcher (one poll loop per replica, no connection held while waiting).
  *
  * @module
  */
 import type { PositionProbe } from '../monitor/replica-monitor.js'
+import { MYSQL_PRIMARY_POSITION_SQL, MYSQL_REPLICA_POSITION_SQL, mysqlPositionOf } from '../sql-positions/mysql.js'
 import type { MysqlPoolLike } from './types.js'
 
-async function gtidOf(pool: MysqlPoolLike, sql: string): Promise<string> {
-  const [rows] = await pool.query(sql)
-  const pos = (rows as { pos?: unknown }[])[0]?.pos
-  if (typeof pos !== 'string') throw new Error('[pindb] [mysql2] no GTID position (is GTID replication on?)')
-  return pos
-}
-
 /** @internal */
-export function mysqlProbe(poolFor: (alias: string) => Promise<MysqlPoolLike>): PositionProbe & {
-  waitForPosition(alias: string, position: string, timeoutMs: number): Promise<boolean>
-} {
+export function mysqlProbe(poolFor: (alias: string) => Promise<MysqlPoolLike>): PositionProbe {
+  const positionOf = async (alias: string, sql: string): Promise<string> => {
+    const [rows] = await (await poolFor(alias)).query(sql)
+    return mysqlPositionOf(rows as readonly unknown[])
+  }
   return {
-    primaryPosition: async (set) => gtidOf(await poolFor(set), 'SELECT @@gtid_binlog_pos AS pos'),
-    replicaPosition: async (alias) => gtidOf(await poolFor(alias), 'SELECT @@gtid_slave_pos AS pos'),
-    async waitForPosition(alias, position, timeoutMs) {
-      const [rows] = await (await poolFor(alias)).query('SELECT MASTER_GTID_WAIT(?, ?) AS r', [position, timeoutMs / 1000])
-      return Number((rows as { r?: unknown }[])[0]?.r) === 0
-    },
+    primaryPosition: (set) => positionOf(set, MYSQL_PRIMARY_POSITION_SQL),
+    replicaPosition: (alias) => positionOf(alias, MYSQL_REPLICA_POSITION_SQL),
   }
 }
