@@ -145,7 +145,12 @@ export class RoutedSession<Conn extends object> {
       const topology = this.#seam.topology
       const role = topology.sets.has(anchor) ? 'primary' : topology.replicaToSet.has(anchor) ? 'replica' : 'unmanaged'
       this.#seam.emitRoute({ intent: plan.intent, alias: anchor, set: this.#tx.set, role, reason: 'transaction' }, sql)
-      return this.#runOn(anchor, this.#tx.set, plan, fn)
+      const done = this.#seam.track(anchor)
+      try {
+        return await this.#runOn(anchor, this.#tx.set, plan, fn)
+      } finally {
+        done()
+      }
     }
     if (this.#anchor === undefined && host.settings !== undefined) {
       const settings = host.planner.settingsOf(sql)

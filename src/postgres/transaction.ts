@@ -71,7 +71,16 @@ function transactionSql(kit: PgjsKit, tx: PgjsTransaction, emit: Emit): Transact
     } catch {
       // postgres.js rejects the query itself, with its own error.
     }
-    if (text !== undefined) emit(text)
+    if (text !== undefined) {
+      try {
+        emit(text)
+      } catch (err) {
+        // A throwing `onRoute` hook fails the statement, as it does outside a transaction — it
+        // must not leave the query (and its connection) waiting forever.
+        (query as { reject?: (e: unknown) => void }).reject?.(err)
+        return
+      }
+    }
     target.handler(query)
   }
   const sql = makeSql(kit, handler, target.cancel) as TransactionSql

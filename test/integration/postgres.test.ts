@@ -287,6 +287,16 @@ describe('pindb/postgres', () => {
   it('failover: a stopped replica costs no failed read', () =>
     checks.failoverOnStoppedReplica(setup({ replicaChoice: preferR0, backoff: { baseMs: 200, maxMs: 500 } })), 60_000)
 
+  it('regression: a throwing onRoute hook inside sql.begin left the transaction waiting forever', async () => {
+    let routed = 0
+    const { sql, pindb } = setup({ onRoute: () => { if (++routed === 2) throw new Error('hook failed') } })
+    const outcome = await Promise.race([
+      pindb.run(() => sql.begin((tx) => tx`select 1`)).then(() => 'settled', (err: unknown) => (err as Error).message),
+      sleep(5_000).then(() => 'hung'),
+    ])
+    expect(outcome).toBe('hook failed')
+  })
+
   it('listen and notify use the primary', async () => {
     const { sql, pindb } = setup()
     const got = new Promise<string>((resolve) => void sql.listen('pgjs_channel', resolve))
