@@ -9,26 +9,15 @@
  *
  * @module
  */
-import type { SettingsApplier } from '../adapter/session-settings.js'
 import { PinDbError } from '../errors.js'
 import { PinDbMysqlCallbackConnection, type ConnectionParts } from './connection.js'
 import { mergeConfig, type PinDbMysqlPool } from './pool.js'
-import { MysqlSessionCore, type ConnectionSource } from './session.js'
+import { mysqlSettings, MysqlSessionCore, type ConnectionSource } from './session.js'
 import type { MysqlCallback, MysqlModuleLike, MysqlPoolConnectionLike } from './types.js'
 
 type Conn = MysqlPoolConnectionLike
 
 /** Settings replay on a MySQL/MariaDB connection: run the `SET`s; reset with `COM_RESET_CONNECTION`. */
-const MYSQL_SETTINGS: SettingsApplier<Conn> = {
-  async exec(conn, statements) {
-    for (const statement of statements) await conn.query(statement)
-  },
-  async reset(conn) {
-    if (typeof conn.reset !== 'function') throw new PinDbError('PINDB_UNSUPPORTED', '[mysql2] changing a recorded setting needs connection.reset() (mysql2 >= 3).')
-    await conn.reset()
-  },
-}
-
 /** Opens one real connection with mysql2's `createConnection` (promise or callback module). */
 async function openConnection(mysql: MysqlModuleLike, config: object): Promise<Conn> {
   if (typeof mysql.createConnection !== 'function') {
@@ -85,7 +74,7 @@ function ownedSource(open: (alias: string) => Promise<Conn>): ConnectionSource &
       conns.clear()
       await Promise.all(all.map((conn) => conn.then((c) => c.end?.(), () => {})))
     },
-    settings: MYSQL_SETTINGS,
+    settings: mysqlSettings,
   }
 }
 

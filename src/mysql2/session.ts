@@ -13,6 +13,7 @@
 import type { RoutedPoolCore } from '../adapter/routed-pool.js'
 import { RoutedSession, type SessionHost } from '../adapter/routed-session.js'
 import type { SettingsApplier } from '../adapter/session-settings.js'
+import { PinDbError } from '../errors.js'
 import type { MysqlPoolConnectionLike, MysqlPoolLike } from './types.js'
 
 type Conn = MysqlPoolConnectionLike
@@ -24,6 +25,20 @@ export interface ConnectionSource {
   /** Ends what the source still holds (with an error: destroys it). */
   close(err?: unknown): void
   readonly settings?: SettingsApplier<Conn>
+}
+
+/**
+ * Re-applies connection-setup settings (`SET time_zone`, `SET NAMES`, …) on a mysql2 connection;
+ * a connection that has other settings is reset first (`COM_RESET_CONNECTION`).
+ */
+export const mysqlSettings: SettingsApplier<MysqlPoolConnectionLike> = {
+  async exec(conn, statements) {
+    for (const statement of statements) await conn.query(statement)
+  },
+  async reset(conn) {
+    if (typeof conn.reset !== 'function') throw new PinDbError('PINDB_UNSUPPORTED', '[mysql2] changing a recorded setting needs connection.reset() (mysql2 >= 3).')
+    await conn.reset()
+  },
 }
 
 /** Borrows from the routed pool's real pools; keeps the last connection parked for the next statement. */
@@ -56,6 +71,7 @@ export function borrowedSource(core: RoutedPoolCore<MysqlPoolLike>): ConnectionS
       parked = { alias: aliasOf.get(conn) ?? '', conn }
     },
     close: unpark,
+    settings: mysqlSettings,
   }
 }
 

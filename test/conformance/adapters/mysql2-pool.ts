@@ -5,7 +5,7 @@ import type { AdapterUnderTest, Row } from '../harness.js'
 
 export const mysql2Pool: AdapterUnderTest = {
   name: 'mysql2-pool',
-  replaysSettings: false,
+  replaysSettings: true,
   engine: 'mariadb',
   create(pindb, options) {
     const pool = createMysqlPool(pindb, { mysql, ...options })
