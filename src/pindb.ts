@@ -259,7 +259,6 @@ export class PinDb<C extends object = Record<string, unknown>> {
     return this.#router.route(intent, hints, options)
   }
 
-
   /**
    * Runs `fn` with reads and writes of a set going to its primary (django-pindb's `master()`):
    * strict mode allows writes, and writes inside leave no pin. Scoped to `fn`'s own async chain;
@@ -300,9 +299,6 @@ export class PinDb<C extends object = Record<string, unknown>> {
     return out.sort((a, b) => (a.set < b.set ? -1 : a.set > b.set ? 1 : 0))
   }
 
-
-
-
   /**
    * Fetches the primary position of every set written in this unit of work whose position is
    * pending — one round trip per such set, however many writes it had — so that
@@ -327,16 +323,12 @@ export class PinDb<C extends object = Record<string, unknown>> {
     }))
   }
 
-
-
-
   /** A snapshot of every server's state and counters. */
   stats(): Record<string, Readonly<ServerState>> {
     const out: Record<string, ServerState> = {}
     for (const s of this.servers.all()) out[s.alias] = { ...s, counters: { ...s.counters } }
     return out
   }
-
 
   /** Ends every routed pool, replica monitor and instrumentation created for this instance. */
   async close(): Promise<void> {

@@ -88,6 +88,8 @@ export interface ReadAttempts<T> {
   readonly waitForPosition?: WaitForPosition | undefined
   /** A replica refused the statement as a write: remember that it writes. */
   onRefused?(sql: string): void
+  /** True when the caller gave up (its connection was ended): a failure is final, not retried. */
+  abandoned?(): boolean
 }
 
 /**
@@ -127,7 +129,7 @@ export function readWithFailover<T>(seam: RoutingSeam, read: ReadAttempts<T>): P
 }
 
 function afterFailure<T>(seam: RoutingSeam, read: ReadAttempts<T>, decision: RouteDecision, err: unknown, exclude: Set<string> | undefined): Promise<T> {
-  if (decision.role !== 'replica') return Promise.reject(err)
+  if (decision.role !== 'replica' || read.abandoned?.() === true) return Promise.reject(err)
   if (isReadOnlyRefusal(err) && decision.set !== undefined) {
     read.onRefused?.(read.sql)
     try {
@@ -170,7 +172,7 @@ async function retryLoop<T>(seam: RoutingSeam, read: ReadAttempts<T>, exclude: S
       if (seam.servers.get(decision.alias).failures !== 0) seam.reportSuccess(decision.alias)
       return result
     } catch (err) {
-      if (decision.role !== 'replica') throw err
+      if (decision.role !== 'replica' || read.abandoned?.() === true) throw err
       if (isReadOnlyRefusal(err) || !isServerFailure(err, true)) return afterFailure(seam, read, decision, err, exclude)
       seam.reportFailure(decision.alias)
       ;(exclude ??= new Set()).add(decision.alias)

@@ -199,6 +199,7 @@ export class RoutedSession<Conn extends object> {
       },
       waitForPosition: host.waitForPosition,
       onRefused: (text) => host.planner.learnWrite(text),
+      abandoned: () => this.#closed,
     })
   }
 

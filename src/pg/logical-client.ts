@@ -60,6 +60,8 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
     readonly #session: RoutedSession<PgClientLike>
     readonly #config: Record<string, unknown>
     #home: PgClientLike | undefined
+    /** The home connection's pg `Connection`, kept after `end()` (pg's `client.connection` never changes). */
+    #homeConnection: unknown
     #connecting: PgClientLike | undefined
     #ready: Promise<void> | undefined
     #busy = 0
@@ -99,7 +101,7 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
 
     // pg's constructor assigns these; the logical client answers them from its home connection.
     get connection(): unknown {
-      return this.#home?.connection ?? this.#connecting?.connection ?? shadow.get(this)?.connection
+      return this.#home?.connection ?? this.#connecting?.connection ?? this.#homeConnection ?? shadow.get(this)?.connection
     }
     set connection(value: unknown) {
       shadow.set(this, { connection: value })
@@ -123,7 +125,7 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
       const ready = this.#connect()
       this.#ready = ready
       if (callback === undefined) return ready
-      ready.then(() => callback(), (err: Error) => callback(err))
+      ready.then(() => process.nextTick(() => callback()), (err: Error) => process.nextTick(() => callback(err)))
       return undefined
     }
 
@@ -139,6 +141,7 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
         try {
           const conn = await this.#open(alias)
           this.#home = conn
+          this.#homeConnection = conn.connection
           this.#session.setHome(alias, conn)
           if (typeof conn.processID === 'number') byHomePid.set(conn.processID, new WeakRef(this))
           self._connecting = false
@@ -190,8 +193,15 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
     }
 
     query(...args: unknown[]): unknown {
-      const submittable = typeof (args[0] as PgSubmittable | null)?.submit === 'function' ? args[0] as PgSubmittable : undefined
-      if (submittable !== undefined) return this.#submit(submittable)
+      const submittable = typeof (args[0] as PgSubmittable | null)?.submit === 'function' ? args[0] as PgSubmittable & { callback?: unknown } : undefined
+      if (submittable !== undefined) {
+        // As pg: a callback passed beside a Submittable becomes its callback.
+        if (submittable.callback === undefined || submittable.callback === null) {
+          const callback = typeof args[1] === 'function' ? args[1] : typeof args[2] === 'function' ? args[2] : undefined
+          if (callback !== undefined) submittable.callback = callback
+        }
+        return this.#submit(submittable)
+      }
       let parsed: ReturnType<typeof queryArgs>
       try {
         parsed = queryArgs(args)
@@ -266,6 +276,8 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
     #submit<S extends PgSubmittable>(submittable: S): S {
       const sql = typeof submittable.text === 'string' ? submittable.text : ''
       this.#run(sql, (conn) => new Promise<void>((resolve, reject) => {
+        // It is over at ReadyForQuery — or at its error: pg drops a failed query before calling
+        // `handleError`, and never calls its `handleReadyForQuery`.
         const done = submittable.handleReadyForQuery
         submittable.handleReadyForQuery = function (this: S, ...a: unknown[]) {
           try {
@@ -273,6 +285,17 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
           } finally {
             cleanup()
             resolve()
+          }
+        }
+        const failed = submittable.handleError
+        if (typeof failed === 'function') {
+          submittable.handleError = function (this: S, ...a: unknown[]) {
+            try {
+              return failed.apply(this, a as [Error, unknown])
+            } finally {
+              cleanup()
+              resolve()
+            }
           }
         }
         const onEnd = (): void => {
@@ -295,6 +318,9 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
     end(callback?: (err?: Error) => void): Promise<void> | undefined {
       const self = this as unknown as { _ending: boolean; _ended: boolean; _queryable: boolean }
       self._ending = true
+      // As pg's end(): a statement in flight is cut off (on a borrowed connection, that one is destroyed).
+      const active = this.#active
+      if (active !== undefined && active.conn !== this.#home) active.conn.connection?.stream?.destroy()
       this.#session.close()
       const home = this.#home
       this.#home = undefined

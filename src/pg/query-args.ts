@@ -19,6 +19,11 @@ export function queryArgs(args: unknown[]): { query: string | PgQueryConfig; val
 /** @internal Delivers a promise to a pg-style callback (returning undefined), or returns it. */
 export function settle<T>(promise: Promise<T>, callback: PgCallback<T> | undefined): Promise<T> | undefined {
   if (callback === undefined) return promise
-  promise.then((result) => callback(undefined, result), (err: Error) => callback(err, undefined as T))
+  // On the next tick, as pg calls back from its socket: a throw in the callback is an
+  // uncaughtException (as with pg), not an unhandled rejection of a promise nobody holds.
+  promise.then(
+    (result) => process.nextTick(() => callback(undefined, result)),
+    (err: Error) => process.nextTick(() => callback(err, undefined as T)),
+  )
   return undefined
 }

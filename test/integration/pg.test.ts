@@ -332,6 +332,31 @@ describe('regression: credentials in logs', () => {
   })
 })
 
+describe('regression: end() let a replica read in flight run to completion', () => {
+  it('client.end() cuts off a statement running on a borrowed replica connection, as pg cuts off its own', async () => {
+    const { pindb } = setup()
+    const mod = createPgModule(pindb, { pg })
+    const client = new mod.Client()
+    await client.connect()
+    const t0 = performance.now()
+    const running = pindb.run(() => client.query("SELECT pg_sleep(3), 'pindb-end-me' AS tag")).then(() => 'resolved', (e: Error) => e.message)
+    const replica = new pg.Client({ ...base, port: R1 })
+    await replica.connect()
+    try { // wait until the read really runs on the replica's borrowed connection
+      for (let i = 0; i < 100; i++) {
+        const r = await replica.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pindb-end-me%' AND pid <> pg_backend_pid()")
+        if (r.rows[0].n > 0) break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    } finally {
+      await replica.end()
+    }
+    await client.end()
+    expect(await running).toMatch(/terminated/i)
+    expect(performance.now() - t0).toBeLessThan(2_500)
+  })
+})
+
 describe('backend identity and cancellation', () => {
   it('regression: a cancel aimed at a client\'s processID reached an unrelated primary session — it now cancels that client\'s replica read', async () => {
     const { pindb, pool } = setup()
