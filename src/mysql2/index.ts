@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { createMysqlPool, PinDbMysqlPool, PinDbMysqlCallbackPool, type MysqlPoolOptions } from './pool.js'
+export { createMysqlPool, PinDbMysqlPool, PinDbMysqlCallbackPool, type MysqlPoolOptions, type PromisePoolOf } from './pool.js'
 export { PinDbMysqlConnection, PinDbMysqlCallbackConnection } from './connection.js'
 export { createMysqlModule, type MysqlModuleOptions, type PinDbMysqlModule } from './module.js'
 export { PinDbMysqlLogicalConnection } from './logical-connection.js'

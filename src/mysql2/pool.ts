@@ -330,9 +330,18 @@ export class PinDbMysqlCallbackPool extends EventEmitter {
  * await pindb.run(() => pool.query('SELECT * FROM notes WHERE id = ?', [id]))
  * ```
  */
+export function createMysqlPool<M extends MysqlModuleLike>(pindb: PinDb<object>, options: MysqlPoolOptions & { mysql: M }): PinDbMysqlPool & PromisePoolOf<M>
+export function createMysqlPool(pindb: PinDb<object>, options?: MysqlPoolOptions): PinDbMysqlPool
 export function createMysqlPool(pindb: PinDb<object>, options: MysqlPoolOptions = {}): PinDbMysqlPool {
   return new PinDbMysqlPool(pindb, options)
 }
+
+/**
+ * The pool type of the mysql2 module passed in (`mysql2/promise`'s `Pool`): the routed pool is typed
+ * as one too, so code and ORMs typed against mysql2 (Drizzle's `drizzle({ client })`) take it
+ * without a cast. What it does not route throws `PinDbError` `PINDB_UNSUPPORTED` at once.
+ */
+export type PromisePoolOf<M> = M extends { createPool: (...args: never[]) => infer P } ? P : unknown
 
 /** Destroys a mysql2 connection whose server stopped answering (its statement then fails). */
 function abortConnection(conn: unknown): void {

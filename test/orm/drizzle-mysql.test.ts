@@ -28,7 +28,6 @@ ormMatrix({
   dialect: mysqlDialect,
   async open(pindb) {
     const pool = createMysqlPool(pindb, { mysql })
-    // @ts-expect-error -- runs as is, but PinDbMysqlPool is not typed as mysql2's Pool (Drizzle's AnyMySql2Connection): reported; remove once it is.
     const db = drizzle({ client: pool })
     return { ...ops(db), transaction: (work) => db.transaction((tx) => work(ops(tx))), close: () => pool.end() }
   },
