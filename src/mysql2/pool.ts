@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { EventForwarder, RoutedPoolCore, loadDriver, type RoutedPoolOptions } from '../adapter/routed-pool.js'
+import { isServerFailure } from '../adapter/failover.js'
 import { runPooled } from '../adapter/routed-session.js'
 import type { PinDb } from '../pindb.js'
 import { PinDbMysqlCallbackConnection, PinDbMysqlConnection, type ConnectionParts } from './connection.js'
@@ -158,9 +159,19 @@ export class PinDbMysqlPool extends EventEmitter {
     }
     if (this.core.ended) return Promise.reject(this.core.closedError())
     const core = this.core
-    return runPooled(core, call.text, (alias) => {
-      const ready = core.readyPool(alias)
-      return ready !== undefined ? runPromise(ready, method, call) : core.poolFor(alias).then((pool) => runPromise(pool, method, call))
+    // On a connection of its own, under the liveness watch: a statement on a hung server is
+    // aborted (and a read moved elsewhere) instead of waiting as long as the server hangs.
+    return runPooled(core, call.text, async (alias) => {
+      const conn = await (core.readyPool(alias) ?? await core.poolFor(alias)).getConnection()
+      try {
+        const result = await core.watch(alias, conn, () => runPromise(conn, method, call))
+        conn.release?.()
+        return result
+      } catch (err) {
+        if (isServerFailure(err, true)) conn.destroy()
+        else conn.release?.()
+        throw err
+      }
     })
   }
 

@@ -61,6 +61,10 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pindb-cli-'))
+  // `npm test` builds dist/ once before running the Node lines (several at once): rebuilding it
+  // here would race with the other lines reading it.
+  if (process.env['PINDB_DIST_BUILT'] === '1' && existsSync(bin)) return
   // Asynchronous, so that the worker keeps answering vitest while tsc runs (a blocking build of
   // over a minute on a loaded machine made vitest report "Timeout calling onTaskUpdate").
   const out = await new Promise<{ failed: boolean; stdout: string }>((resolve) => {
@@ -68,7 +72,6 @@ beforeAll(async () => {
   })
   // tsc emits despite type errors; only errors in the CLI itself (or no output) fail this file.
   if (out.failed && (/src\/cli\//.test(out.stdout) || !existsSync(bin))) throw new Error(`npm run build failed:\n${out.stdout}`)
-  dir = mkdtempSync(join(tmpdir(), 'pindb-cli-'))
 }, 180_000)
 
 afterAll(() => {

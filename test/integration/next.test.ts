@@ -26,6 +26,9 @@ const TABLE = `next_e2e_${process.pid}_${Date.now()}`
 const BUILD_TIMEOUT_MS = 540_000
 const START_TIMEOUT_MS = 60_000
 
+/** This process's build directory (several Node lines run this file at once). */
+const DIST_DIR = `.next-${process.pid}`
+
 let server: ChildProcess | undefined
 let base = ''
 
@@ -33,7 +36,7 @@ let base = ''
 function runNext(args: string[], timeoutMs: number, ready?: RegExp): Promise<{ child: ChildProcess; output: string; url?: string }> {
   const child = spawn(process.execPath, [NEXT_BIN, ...args], {
     cwd: APP,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', PINDB_PG_PORT: String(PRIMARY), NEXT_FIXTURE_TABLE: TABLE, NODE_ENV: 'production' },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', PINDB_PG_PORT: String(PRIMARY), NEXT_FIXTURE_TABLE: TABLE, NODE_ENV: 'production', PINDB_NEXT_DIST_DIR: DIST_DIR },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -79,7 +82,7 @@ beforeAll(async () => {
   await onPrimary((c) => c.query(`CREATE TABLE ${TABLE} (id serial PRIMARY KEY, text text NOT NULL)`))
   await waitForPgReplicas()
   await setPgDelay(10_000)
-  rmSync(`${APP}.next`, { recursive: true, force: true })
+  rmSync(`${APP}${DIST_DIR}`, { recursive: true, force: true })
   await runNext(['build'], BUILD_TIMEOUT_MS)
   const started = await runNext(['start', '--port', '0', '--hostname', '127.0.0.1'], START_TIMEOUT_MS, /(http:\/\/127\.0\.0\.1:\d+)/)
   server = started.child
@@ -102,6 +105,7 @@ afterAll(async () => {
       clearTimeout(timer)
     }
   } finally {
+    rmSync(`${APP}${DIST_DIR}`, { recursive: true, force: true })
     await setPgDelay(0)
     await onPrimary((c) => c.query(`DROP TABLE IF EXISTS ${TABLE}`))
   }
@@ -215,7 +219,7 @@ describe('server actions (pinDbAction) and server components (pinDbPage)', () =>
 
   it('an action called from the client (Next-Action): the render in the same response and the next one read the primary', async () => {
     // The action id, as the client bundle knows it: from the build's server-reference manifest.
-    const manifest = JSON.parse(readFileSync(`${APP}.next/server/server-reference-manifest.json`, 'utf8')) as {
+    const manifest = JSON.parse(readFileSync(`${APP}${DIST_DIR}/server/server-reference-manifest.json`, 'utf8')) as {
       node: Record<string, { exportedName?: string }>
     }
     const actionId = Object.entries(manifest.node).find(([, entry]) => entry.exportedName === 'addNoteAndRender')?.[0]
