@@ -86,7 +86,10 @@ type MochaCtor = new (options: Record<string, unknown>) => MochaInstance
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const requireHere = createRequire(import.meta.url)
 /** mocha 12 is ESM (`require` returns its namespace); the vendored files `require('mocha')` too. */
-const Mocha = (requireHere('mocha') as { default: MochaCtor }).default
+// Newer Node lines honour the module's `module.exports` export under require(esm) and return the
+// class itself; older ones return the namespace.
+const mochaModule = requireHere('mocha') as MochaCtor | { default: MochaCtor }
+const Mocha = typeof mochaModule === 'function' ? mochaModule : mochaModule.default
 const CHILD_REGISTER = fileURLToPath(new URL('./child-register.mjs', import.meta.url))
 const HARNESS_MODULES = ['./pool.cjs', './pg.cjs'].map((m) => requireHere.resolve(m))
 const PER_TEST_TIMEOUT_MS = 15_000
