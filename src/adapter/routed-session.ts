@@ -285,6 +285,17 @@ export class RoutedSession<Conn extends object> {
     }
   }
 
+  /**
+   * A checkout of a pooled connection ended (the pool client was released): what belonged to that
+   * caller — its own writes' read-your-writes window, its replica choice — does not carry over to
+   * the next caller. Session state and open transactions stay, as on a pooled connection.
+   */
+  endCheckout(): void {
+    this.#wroteAt = Number.NEGATIVE_INFINITY
+    this.#sticky.clear()
+    this.#lastAlias = undefined
+  }
+
   /** Gives every borrowed connection back (destroys them with an error) and refuses further statements. */
   close(err?: unknown): void {
     this.#closed = true

@@ -28,6 +28,8 @@ export const BINDING = Symbol.for('pindb.pg.binding')
 
 /** Properties pg's constructor assigns that the logical client answers from its home connection. */
 const shadow = new WeakMap<object, { connection?: unknown }>()
+/** The `release` pg-pool gave each checked-out logical client. */
+const releases = new WeakMap<object, (err?: Error | boolean) => void>()
 
 type Ctor = new (config?: any) => any
 
@@ -114,6 +116,21 @@ export function defineLogicalClient(pg: PgModuleLike, fallback: () => LogicalCli
       return this.#home?.secretKey ?? null
     }
     set secretKey(_value: number | null) {}
+
+    // pg-pool assigns `client.release` at each checkout; the logical client ends that caller's
+    // checkout first (its read-your-writes window and replica choice), then releases as pg-pool does.
+    get release(): ((err?: Error | boolean) => void) | undefined {
+      const release = releases.get(this)
+      if (release === undefined) return undefined
+      return (err?: Error | boolean) => {
+        this.#session.endCheckout()
+        release(err)
+      }
+    }
+    set release(value: ((err?: Error | boolean) => void) | undefined) {
+      if (value === undefined) releases.delete(this)
+      else releases.set(this, value)
+    }
 
     connect(callback?: (err?: Error) => void): Promise<void> | undefined {
       if (this.#ready !== undefined) {

@@ -357,6 +357,29 @@ describe('regression: end() let a replica read in flight run to completion', () 
   })
 })
 
+describe('regression: one caller\'s write outside a unit of work sent the next callers\' reads to the primary', () => {
+  it('the read-your-writes window of a checked-out client ends with its checkout: pool.query reads after an unscoped write use the replica', async () => {
+    const pindb = createPinDb({
+      primaries: { default: { ...base, port: PRIMARY, max: 1 } },
+      replicas: { default: [{ port: R0 }] },
+      unscopedWrites: 'ignore',
+    })
+    const pool = createPgPool(pindb, { pg, max: 1 }) // one logical client: every call reuses it
+    pools.push(pool)
+    await pool.query('INSERT INTO pg_notes (body) VALUES ($1)', ['unscoped'])
+    expect(await port(pool)).toBe(R0)
+    // Within one checkout, the client still reads its own write from the primary.
+    const client = await pool.connect()
+    try {
+      await client.query('INSERT INTO pg_notes (body) VALUES ($1)', ['unscoped-2'])
+      expect(await port(client)).toBe(PRIMARY)
+    } finally {
+      client.release()
+    }
+    expect(await port(pool)).toBe(R0)
+  })
+})
+
 describe('backend identity and cancellation', () => {
   it('regression: a cancel aimed at a client\'s processID reached an unrelated primary session — it now cancels that client\'s replica read', async () => {
     const { pindb, pool } = setup()
