@@ -87,6 +87,16 @@ export class ContextStore {
     return this.#als.run({ ctx, overrides: undefined }, fn)
   }
 
+  /**
+   * `fn`, bound to the current scope: it runs in this unit of work (or outside any) wherever it is
+   * called from. Cheaper than `AsyncResource.bind`: it restores pindb's scope only.
+   */
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const scope = this.#als.getStore()
+    const als = this.#als
+    return (...args: A): R => als.run(scope as Scope, fn, ...args)
+  }
+
   /** Runs `fn` with one more override, in the current unit of work (if any). */
   runWithOverride<T>(set: string, kind: Override['kind'], fn: () => T): T {
     const scope = this.#als.getStore()

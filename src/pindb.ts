@@ -110,6 +110,7 @@ export class PinDb<C extends object = Record<string, unknown>> {
           }
         }
       },
+      bindToContext: (fn) => this.#store.bind(fn),
       onClose: (hook) => {
         this.#closeHooks.add(hook)
         return () => this.#closeHooks.delete(hook)

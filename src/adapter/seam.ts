@@ -44,6 +44,8 @@ export interface RoutingSeam {
   reportSuccess(alias: string): void
   /** Starts counting a statement in flight on `alias`; the returned function stops (idempotent). */
   track(alias: string): () => void
+  /** `fn`, bound to the current unit of work (pg-pool may call a waiter back from another caller's context). */
+  bindToContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R
   /** Registers cleanup for `pindb.close()`. Returns an unregister function. */
   onClose(hook: () => Promise<void> | void): () => void
 }

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { AsyncResource } from 'node:async_hooks'
 import { RoutedPoolCore, type RoutedPoolOptions } from '../adapter/routed-pool.js'
 import { seamOf } from '../adapter/seam.js'
 import { hideSecrets } from '../secrets.js'
@@ -95,13 +94,13 @@ export function definePgClasses(pindb: PinDb<object>, pg: PgModuleLike, adapter:
     }
 
     /**
-     * pg-pool's `connect`, with the callback bound to the caller's async context: pg-pool hands a
+     * pg-pool's `connect`, with the callback bound to the caller's unit of work: pg-pool hands a
      * released client to the next waiter from inside the releasing caller's callback, so an
      * unbound callback (pg-pool's own `query` uses one) would run in — and route for — another
      * unit of work.
      */
     connect(callback?: (...args: unknown[]) => void): unknown {
-      return super.connect(typeof callback === 'function' ? AsyncResource.bind(callback) : callback)
+      return super.connect(typeof callback === 'function' ? seam.bindToContext(callback) : callback)
     }
 
     /**
