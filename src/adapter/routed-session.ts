@@ -209,7 +209,8 @@ export class RoutedSession<Conn extends object> {
     const conn = kept ?? await this.#borrow(alias)
     let result: R
     try {
-      if (this.#host.settings !== undefined) await applySettings(conn, this.#settings, this.#host.settings)
+      const replaying = this.#host.settings === undefined ? undefined : applySettings(conn, this.#settings, this.#host.settings)
+      if (replaying !== undefined) await replaying
       this.#running = { alias, conn }
       result = this.#host.watch === undefined ? await fn(conn) : await this.#host.watch(alias, conn, () => fn(conn))
       this.#running = undefined

@@ -142,10 +142,15 @@ export interface SettingsApplier<Conn> {
 }
 
 /** Brings `conn` to `settings` (a no-op when it already has them: the usual case). */
-export async function applySettings<Conn extends object>(conn: Conn, settings: SessionSettings, driver: SettingsApplier<Conn>): Promise<void> {
-  const has = applied.get(conn) ?? ''
-  if (has === settings.signature) return
-  if (has !== '') await driver.reset(conn)
+export function applySettings<Conn extends object>(conn: Conn, settings: SessionSettings, driver: SettingsApplier<Conn>): Promise<void> | undefined {
+  // The usual case — the connection already has the session's settings — costs no promise (this
+  // runs before every routed statement).
+  if ((applied.get(conn) ?? '') === settings.signature) return undefined
+  return replay(conn, settings, driver)
+}
+
+async function replay<Conn extends object>(conn: Conn, settings: SessionSettings, driver: SettingsApplier<Conn>): Promise<void> {
+  if ((applied.get(conn) ?? '') !== '') await driver.reset(conn)
   applied.set(conn, '')
   if (!settings.empty) await driver.exec(conn, settings.statements())
   applied.set(conn, settings.signature)

@@ -441,9 +441,26 @@ describe('ORMs use the routed pool unchanged', () => {
     })
   })
 
+  it('regression: Drizzle found the pool by its class name — renamed (minified), its rolled-back transactions ran on separate connections', async () => {
+    const { pindb, pool } = setup()
+    // What a minifier does to the class name; Drizzle then relies on `instanceof pg.Pool` alone.
+    Object.defineProperty(Object.getPrototypeOf(pool).constructor, 'name', { value: 'Ae' })
+    const db = drizzle({ client: pool })
+    const body = `minified-${Date.now()}`
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => pindb.run(() => db.transaction(async (tx) => {
+      await tx.execute(dsql`insert into pg_notes (body) values (${body})`)
+      await tx.execute(dsql`insert into pg_notes (body) values (${body})`)
+      throw new Error('roll back')
+    }))))
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true)
+    expect((await admin.query('SELECT count(*)::int AS n FROM pg_notes WHERE body = $1', [body])).rows[0]).toEqual({ n: 0 })
+    const stuck = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction'")
+    expect(stuck.rows[0]).toEqual({ n: 0 })
+  })
+
   it('(f) Drizzle node-postgres: reads on replicas, writes and transactions on the primary', async () => {
     const { pindb, pool } = setup()
-    const db = drizzle({ client: pool as unknown as pg.Pool })
+    const db = drizzle({ client: pool })
     await pindb.run(async () => {
       const read = await db.execute<{ port: number }>(dsql`select inet_server_port() as port`)
       expect(read.rows[0]?.port).toBe(R1)
