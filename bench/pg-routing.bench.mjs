@@ -42,11 +42,12 @@
  * Flags: --only=overhead|mixed   --no-save (do not write bench/results/pg-routing.md)   --no-build
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
+import { median, orderFor, phase as measure } from './lib/phase.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const TESTBED = path.join(ROOT, 'scripts', 'testbed.sh')
@@ -307,95 +308,21 @@ async function main() {
 // Measurement core.
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function rng(seed) {
-  let x = (seed * 2654435761) >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 4294967296
-  }
+/** Runs `op(random)` from `CONCURRENCY` workers for `ms` (bench/lib/phase.mjs). */
+function phase(ms, op, seed = 1) {
+  return measure(ms, op, { concurrency: CONCURRENCY, seed })
 }
+
 
 /**
  * CPU time (seconds) used so far on this machine, split by who used it: this process, the
  * database servers (postgres / pgpool processes), every other task (other engineers' tests, …),
  * and hypervisor steal. Linux /proc only; undefined elsewhere. Used to flag disturbed phases.
  */
-function cpuSnapshot() {
-  try {
-    const hz = 100 // USER_HZ, the unit of /proc/stat and /proc/<pid>/stat on Linux
-    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
-    const pids = new Map()
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue
-      let stat
-      try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8') } catch { continue }
-      const close = stat.lastIndexOf(')')
-      const comm = stat.slice(stat.indexOf('(') + 1, close)
-      const rest = stat.slice(close + 2).split(' ')
-      const who = Number(pid) === process.pid ? 'self' : comm === 'postgres' || comm.startsWith('pgpool') ? 'db' : 'other'
-      pids.set(pid, { who, t: (Number(rest[11]) + Number(rest[12])) / hz }) // utime + stime (fields 14, 15)
-    }
-    // user + nice + system; irq / softirq time is not charged to tasks.
-    return { tasks: (f[0] + f[1] + f[2]) / hz, steal: f[7] / hz, pids }
-  } catch {
-    return undefined
-  }
-}
 
-/** Cores busy on average between two snapshots, by who used them (a process that exited in between counts as "other"). */
-function cpuSplit(a, b, seconds) {
-  if (a === undefined || b === undefined) return undefined
-  let self = 0
-  let db = 0
-  for (const [pid, { who, t }] of b.pids) {
-    const d = t - (a.pids.get(pid)?.t ?? 0)
-    if (who === 'self') self += d
-    else if (who === 'db') db += d
-  }
-  return { self: self / seconds, db: db / seconds, other: Math.max(0, b.tasks - a.tasks - self - db) / seconds, steal: (b.steal - a.steal) / seconds }
-}
 
-/** Runs `op(random)` from `CONCURRENCY` workers for `ms`; returns throughput, latencies and client CPU. */
-async function phase(ms, op, seed = 1) {
-  const machine0 = cpuSnapshot()
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  const deadline = t0 + ms
-  const perWorker = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
-    const random = rng(seed * 1000 + w + 1)
-    const lat = []
-    for (;;) {
-      const s = performance.now()
-      if (s >= deadline) break
-      await op(random)
-      lat.push(performance.now() - s)
-    }
-    return lat
-  }))
-  const elapsed = performance.now() - t0
-  const cpu = process.cpuUsage(cpu0)
-  const machine = cpuSplit(machine0, cpuSnapshot(), elapsed / 1000)
-  let count = 0
-  for (const l of perWorker) count += l.length
-  const all = new Float64Array(count)
-  let i = 0
-  for (const l of perWorker) for (const v of l) all[i++] = v
-  all.sort()
-  const q = (p) => all[Math.min(count - 1, Math.max(0, Math.ceil(p * count) - 1))]
-  return { count, elapsed, rate: count / (elapsed / 1000), p50: q(0.5), p99: q(0.99), cpuUsPerOp: (cpu.user + cpu.system) / count, machine }
-}
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
-/** Order of the variants in repetition `r`: forwards, backwards, forwards, … (A B C, C B A, …). */
-const orderFor = (variants, r) => (r % 2 === 0 ? variants : [...variants].reverse())
 
 function readCounts(pindb) {
   const stats = pindb.stats()
