@@ -101,17 +101,23 @@ apt_install() {
   if ((!IS_ROOT)); then
     die "missing packages: run as root: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $*"
   fi
+  # Several test beds may start at once (npm test runs Node lines in parallel lanes): one apt-get
+  # at a time (the policy file included), or the second fails on the dpkg lock. Installing a
+  # package twice is harmless.
+  local rc=0 lock
+  exec {lock}>/tmp/pindb-testbed-apt.lock
+  flock -w 600 "$lock" || die "another apt-get of the test bed did not finish within 600 s"
   local policy=/usr/sbin/policy-rc.d created=0
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && created=1
   fi
   log "testbed: installing $* (apt-get)"
-  local rc=0
   {
     apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 "$@"
   } >&2 || rc=$?
   ((created)) && rm -f "$policy"
+  exec {lock}>&-
   ((rc == 0)) || die "apt-get install $* failed (rc=$rc)"
   # The package may have enabled a system service; make sure it is not running/enabled.
   if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
